@@ -1,0 +1,117 @@
+//! What the stream tells the application.
+
+use crate::backend::Notice;
+use crate::error::Error;
+use crate::frame::StreamProps;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Why a connection ended.
+#[non_exhaustive]
+#[derive(Debug, Clone)]
+pub enum DisconnectReason {
+    /// No new frame for `stall_timeout` (or no first frame within `first_frame_timeout`).
+    Stalled,
+    /// The backend reported an error.
+    Error(Arc<Error>),
+    /// The source ended (end of a file).
+    EndOfStream,
+    /// `stop()` was called.
+    Stopped,
+}
+
+impl std::fmt::Display for DisconnectReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DisconnectReason::Stalled => f.write_str("stalled"),
+            DisconnectReason::Error(e) => write!(f, "{e}"),
+            DisconnectReason::EndOfStream => f.write_str("end of stream"),
+            DisconnectReason::Stopped => f.write_str("stopped"),
+        }
+    }
+}
+
+/// A step of the stream's life, passed to the `on_event` callback on the stream's supervising
+/// thread, in the order they happen.
+#[non_exhaustive]
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// An attempt to open the source begins. `attempt` counts consecutive attempts since the
+    /// last connection that delivered a frame (1 for the first).
+    Connecting {
+        /// Consecutive attempt number, from 1.
+        attempt: u32,
+        /// Connection generation the attempt will have.
+        generation: u64,
+    },
+    /// The source is open.
+    Connected {
+        /// What the backend knows about the stream.
+        props: StreamProps,
+        /// The connection's generation.
+        generation: u64,
+    },
+    /// The first frame of this connection arrived: the connection counts as successful and the
+    /// back-off starts over.
+    FirstFrame {
+        /// Width of the frame.
+        width: u32,
+        /// Height of the frame.
+        height: u32,
+        /// Time from the start of the attempt to the frame.
+        after: Duration,
+    },
+    /// No frame arrived for the stall deadline; the connection is being dropped.
+    Stalled {
+        /// How long the stream went without a frame.
+        after: Duration,
+    },
+    /// The connection ended.
+    Disconnected {
+        /// Why.
+        reason: DisconnectReason,
+    },
+    /// Waiting before the next attempt.
+    BackingOff {
+        /// Consecutive failed attempts so far (0 right after a drop of a working connection).
+        failures: u32,
+        /// How long the wait is.
+        delay: Duration,
+    },
+    /// The stream stopped retrying (attempts exhausted or a permanent error) and is stopped.
+    GaveUp {
+        /// The last error.
+        error: Arc<Error>,
+    },
+    /// The frame size changed within a connection or from one connection to the next.
+    ResolutionChanged {
+        /// The properties now.
+        props: StreamProps,
+    },
+    /// A notice from the backend, e.g. an RTSP transport fallback.
+    Notice(Notice),
+    /// The source ended (end of a file); the stream is finished.
+    EndOfStream,
+    /// `stop()` was called; the last event of a run.
+    Stopped,
+}
+
+impl Event {
+    /// The event's snake-case name (`"connecting"`, `"first_frame"` …), as used in logs and
+    /// JSON output.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::Connecting { .. } => "connecting",
+            Event::Connected { .. } => "connected",
+            Event::FirstFrame { .. } => "first_frame",
+            Event::Stalled { .. } => "stalled",
+            Event::Disconnected { .. } => "disconnected",
+            Event::BackingOff { .. } => "backing_off",
+            Event::GaveUp { .. } => "gave_up",
+            Event::ResolutionChanged { .. } => "resolution_changed",
+            Event::Notice(Notice::TransportFallback { .. }) => "transport_fallback",
+            Event::EndOfStream => "end_of_stream",
+            Event::Stopped => "stopped",
+        }
+    }
+}

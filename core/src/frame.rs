@@ -1,0 +1,271 @@
+//! Decoded frames and what is known about a stream.
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+/// The layout of a frame's bytes. Rows may be padded: see [`Frame::stride`].
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum PixelFormat {
+    /// 8-bit blue, green, red (OpenCV's order; the default).
+    #[default]
+    Bgr8,
+    /// 8-bit red, green, blue.
+    Rgb8,
+    /// 8-bit luma.
+    Gray8,
+}
+
+impl PixelFormat {
+    /// Bytes per pixel.
+    pub fn bytes_per_pixel(self) -> usize {
+        match self {
+            PixelFormat::Bgr8 | PixelFormat::Rgb8 => 3,
+            PixelFormat::Gray8 => 1,
+        }
+    }
+
+    /// The lower-case name (`"bgr8"`, `"rgb8"`, `"gray8"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            PixelFormat::Bgr8 => "bgr8",
+            PixelFormat::Rgb8 => "rgb8",
+            PixelFormat::Gray8 => "gray8",
+        }
+    }
+}
+
+impl fmt::Display for PixelFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What a backend knows about the stream it opened. Unknown values are `None` or 0.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StreamProps {
+    /// Nominal frames per second, when the source declares a plausible one (1–120).
+    pub fps: Option<f64>,
+    /// Frame width in pixels (0 until known).
+    pub width: u32,
+    /// Frame height in pixels (0 until known).
+    pub height: u32,
+    /// Codec name as the decoder reports it (`"h264"`, `"hevc"`, `"mjpeg"` …).
+    pub codec: Option<String>,
+    /// The pixel format frames are delivered in.
+    pub pixel_format: Option<PixelFormat>,
+    /// Transport actually in use (`"tcp"`, `"udp"`), where the backend knows it.
+    pub transport: Option<&'static str>,
+}
+
+/// A decoded frame, shared as `Arc<Frame>` between the stream and its readers.
+///
+/// Frames are immutable once published. Their buffers return to the stream's pool when every
+/// `Arc` to them is dropped, so holding a frame for long only costs one buffer.
+pub struct Frame {
+    /// Set by the first `read*` that returns the frame: counts frames nobody read. Next to the
+    /// `Arc` counters the reader touches anyway, so it costs no extra cache line.
+    pub(crate) taken: AtomicBool,
+    pub(crate) seq: u64,
+    pub(crate) generation: u64,
+    pub(crate) pts: Option<Duration>,
+    pub(crate) received_at: SystemTime,
+    pub(crate) received_instant: Instant,
+    pub(crate) width: u32,
+    pub(crate) height: u32,
+    pub(crate) stride: usize,
+    pub(crate) format: PixelFormat,
+    pub(crate) key_frame: Option<bool>,
+    pub(crate) data: Vec<u8>,
+}
+
+impl Frame {
+    pub(crate) fn empty() -> Frame {
+        Frame {
+            taken: AtomicBool::new(false),
+            seq: 0,
+            generation: 0,
+            pts: None,
+            received_at: SystemTime::UNIX_EPOCH,
+            received_instant: Instant::now(),
+            width: 0,
+            height: 0,
+            stride: 0,
+            format: PixelFormat::Bgr8,
+            key_frame: None,
+            data: Vec::new(),
+        }
+    }
+
+    /// Sequence number: starts at 1 and grows by one per published frame, across reconnects
+    /// and across `stop()`/`start()` of the same stream.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// The connection this frame came from: grows by one per connection attempt.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Presentation time stamp from the stream, where the backend knows it.
+    pub fn pts(&self) -> Option<Duration> {
+        self.pts
+    }
+
+    /// Wall-clock time at which the frame was decoded.
+    pub fn received_at(&self) -> SystemTime {
+        self.received_at
+    }
+
+    /// Monotonic time at which the frame was decoded (from the stream's clock).
+    pub fn received_instant(&self) -> Instant {
+        self.received_instant
+    }
+
+    /// Width in pixels.
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+
+    /// Height in pixels.
+    pub fn height(&self) -> u32 {
+        self.height
+    }
+
+    /// Bytes from the start of one row to the start of the next (≥ width × bytes per pixel).
+    pub fn stride(&self) -> usize {
+        self.stride
+    }
+
+    /// Pixel layout.
+    pub fn pixel_format(&self) -> PixelFormat {
+        self.format
+    }
+
+    /// Whether the frame was decoded from a key frame, where the backend knows it.
+    pub fn is_key_frame(&self) -> Option<bool> {
+        self.key_frame
+    }
+
+    /// The pixel bytes: `height` rows of `stride` bytes.
+    pub fn data(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// One row's pixels, without padding.
+    pub fn row(&self, y: u32) -> &[u8] {
+        let start = y as usize * self.stride;
+        &self.data[start..start + self.width as usize * self.format.bytes_per_pixel()]
+    }
+
+    /// The pixel at (x, y): 3 bytes for colour formats, 1 for gray.
+    pub fn pixel(&self, x: u32, y: u32) -> &[u8] {
+        let bpp = self.format.bytes_per_pixel();
+        let start = y as usize * self.stride + x as usize * bpp;
+        &self.data[start..start + bpp]
+    }
+}
+
+impl Frame {
+    pub(crate) fn mark_taken(&self) {
+        // Load first: a frame read many times is written once.
+        if !self.taken.load(Ordering::Relaxed) {
+            self.taken.store(true, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn was_taken(&self) -> bool {
+        self.taken.load(Ordering::Relaxed)
+    }
+}
+
+impl fmt::Debug for Frame {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Frame")
+            .field("seq", &self.seq)
+            .field("generation", &self.generation)
+            .field("width", &self.width)
+            .field("height", &self.height)
+            .field("stride", &self.stride)
+            .field("format", &self.format)
+            .field("pts", &self.pts)
+            .field("key_frame", &self.key_frame)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The buffer the core lends a backend's [`read`](crate::Capture::read).
+///
+/// A backend writes the decoded picture directly into the bytes it gets from
+/// [`buffer`](FrameSink::buffer), in the pixel format the stream asked for
+/// ([`pixel_format`](FrameSink::pixel_format)). The buffer is recycled from frames readers
+/// have dropped, so it usually has the right size already and nothing is allocated. A
+/// backend never hands over a buffer of its own: if its decoder owns the pixels it copies or
+/// converts them into this one (the conversion pass usually does that anyway).
+pub struct FrameSink<'a> {
+    frame: &'a mut Frame,
+    wanted: PixelFormat,
+    filled: bool,
+}
+
+impl<'a> FrameSink<'a> {
+    pub(crate) fn new(frame: &'a mut Frame, wanted: PixelFormat) -> Self {
+        *frame.taken.get_mut() = false;
+        frame.pts = None;
+        frame.key_frame = None;
+        FrameSink {
+            frame,
+            wanted,
+            filled: false,
+        }
+    }
+
+    /// The pixel format the stream wants.
+    pub fn pixel_format(&self) -> PixelFormat {
+        self.wanted
+    }
+
+    /// A buffer for a `width` × `height` picture with tightly packed rows
+    /// (stride = width × bytes per pixel). Its previous content is unspecified.
+    pub fn buffer(&mut self, width: u32, height: u32) -> &mut [u8] {
+        let stride = width as usize * self.wanted.bytes_per_pixel();
+        self.buffer_with_stride(width, height, stride)
+    }
+
+    /// A buffer for a `width` × `height` picture whose rows start `stride` bytes apart
+    /// (for decoders that want aligned rows). Panics if `stride` is shorter than a row.
+    pub fn buffer_with_stride(&mut self, width: u32, height: u32, stride: usize) -> &mut [u8] {
+        assert!(
+            stride >= width as usize * self.wanted.bytes_per_pixel(),
+            "stride shorter than a row"
+        );
+        let len = stride * height as usize;
+        if self.frame.data.len() != len {
+            // Grows only when the resolution grows; a recycled buffer of the same size is
+            // reused as it is.
+            self.frame.data.resize(len, 0);
+        }
+        self.frame.width = width;
+        self.frame.height = height;
+        self.frame.stride = stride;
+        self.frame.format = self.wanted;
+        self.filled = true;
+        &mut self.frame.data
+    }
+
+    /// Sets the presentation time stamp.
+    pub fn set_pts(&mut self, pts: Option<Duration>) {
+        self.frame.pts = pts;
+    }
+
+    /// Marks whether the frame was decoded from a key frame.
+    pub fn set_key_frame(&mut self, key_frame: bool) {
+        self.frame.key_frame = Some(key_frame);
+    }
+
+    pub(crate) fn is_filled(&self) -> bool {
+        self.filled
+    }
+}

@@ -1,0 +1,141 @@
+//! Backend-neutral options of a stream.
+
+use crate::error::{Error, ErrorKind};
+use crate::frame::PixelFormat;
+use std::fmt;
+use std::time::Duration;
+
+/// How RTSP media travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Transport {
+    /// TCP (interleaved in the RTSP connection) first, because UDP loses packets on real
+    /// networks; if the server refuses TCP (RTSP `461 Unsupported Transport`) the backend
+    /// falls back to UDP by itself and reports [`Notice::TransportFallback`](crate::Notice).
+    #[default]
+    Auto,
+    /// TCP only: a server that refuses it is a [`ErrorKind::TransportRefused`] error.
+    Tcp,
+    /// UDP only.
+    Udp,
+}
+
+impl Transport {
+    /// `"auto"`, `"tcp"` or `"udp"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Transport::Auto => "auto",
+            Transport::Tcp => "tcp",
+            Transport::Udp => "udp",
+        }
+    }
+}
+
+impl fmt::Display for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Transport {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s.to_ascii_lowercase().as_str() {
+            "auto" => Ok(Transport::Auto),
+            "tcp" => Ok(Transport::Tcp),
+            "udp" => Ok(Transport::Udp),
+            _ => Err(Error::core(
+                ErrorKind::InvalidConfig,
+                format!("unknown transport {s:?} (auto, tcp, udp)"),
+            )),
+        }
+    }
+}
+
+/// Every option of a stream that is not specific to one backend. Set through
+/// [`VideoStreamBuilder`](crate::VideoStreamBuilder); backends read it from
+/// [`OpenRequest::options`](crate::OpenRequest::options).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamOptions {
+    /// Wait before the first reconnection attempt after a drop or failure (default 1 s).
+    pub reconnect_delay: Duration,
+    /// Multiplier of the wait after each consecutive failure (default 1.0: constant).
+    pub reconnect_backoff: f64,
+    /// Cap on the wait (default 30 s).
+    pub max_reconnect_delay: Duration,
+    /// Fraction of the wait that is randomly taken off, 0.0–1.0 (default 0: none). With
+    /// jitter `j` the wait lies in `[delay × (1 − j), delay]`, so the cap stays a cap.
+    pub reconnect_jitter: f64,
+    /// Consecutive failed attempts before giving up (default `None`: never).
+    pub max_reconnect_attempts: Option<u32>,
+    /// Deadline for opening the source (default 10 s).
+    pub open_timeout: Duration,
+    /// Deadline for the first frame after opening (default 10 s).
+    pub first_frame_timeout: Duration,
+    /// No new frame for this long means the feed dropped (default 5 s).
+    pub stall_timeout: Duration,
+    /// Bound on `stop()` and `Drop` (default 100 ms). A backend still blocked after it is left
+    /// behind on a muted, detached thread.
+    pub stop_timeout: Duration,
+    /// How long a cancelled backend may take to return before its thread is detached
+    /// (default 1 s). Cancellation-aware backends return within milliseconds.
+    pub cancel_grace: Duration,
+    /// Pixel format of delivered frames (default BGR8).
+    pub pixel_format: PixelFormat,
+    /// RTSP transport (default [`Transport::Auto`]).
+    pub transport: Transport,
+    /// Capture buffer size hint in frames, where the backend has one (OpenCV's
+    /// `CAP_PROP_BUFFERSIZE`); `None` keeps the backend's default.
+    pub buffer_size: Option<u32>,
+}
+
+impl Default for StreamOptions {
+    fn default() -> Self {
+        StreamOptions {
+            reconnect_delay: Duration::from_secs(1),
+            reconnect_backoff: 1.0,
+            max_reconnect_delay: Duration::from_secs(30),
+            reconnect_jitter: 0.0,
+            max_reconnect_attempts: None,
+            open_timeout: Duration::from_secs(10),
+            first_frame_timeout: Duration::from_secs(10),
+            stall_timeout: Duration::from_secs(5),
+            stop_timeout: Duration::from_millis(100),
+            cancel_grace: Duration::from_secs(1),
+            pixel_format: PixelFormat::Bgr8,
+            transport: Transport::Auto,
+            buffer_size: None,
+        }
+    }
+}
+
+impl StreamOptions {
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        let bad = |what: String| Err(Error::core(ErrorKind::InvalidConfig, what));
+        if !(self.reconnect_backoff.is_finite() && self.reconnect_backoff >= 1.0) {
+            return bad(format!(
+                "reconnect_backoff must be ≥ 1.0, got {}",
+                self.reconnect_backoff
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.reconnect_jitter) {
+            return bad(format!(
+                "reconnect_jitter must be within 0.0–1.0, got {}",
+                self.reconnect_jitter
+            ));
+        }
+        if self.max_reconnect_delay < self.reconnect_delay {
+            return bad("max_reconnect_delay is shorter than reconnect_delay".into());
+        }
+        for (name, value) in [
+            ("open_timeout", self.open_timeout),
+            ("first_frame_timeout", self.first_frame_timeout),
+            ("stall_timeout", self.stall_timeout),
+            ("stop_timeout", self.stop_timeout),
+        ] {
+            if value.is_zero() {
+                return bad(format!("{name} must be longer than zero"));
+            }
+        }
+        Ok(())
+    }
+}

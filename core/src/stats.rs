@@ -1,0 +1,96 @@
+//! Observable state and counters.
+
+use crate::error::Error;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Where the stream is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum State {
+    /// Not started, or stopped by `stop()`.
+    Stopped,
+    /// Opening the source.
+    Connecting,
+    /// Open; frames are (or are about to be) delivered.
+    Streaming,
+    /// The feed went silent; the connection is being dropped.
+    Stalled,
+    /// The connection ended; deciding what next.
+    Disconnected,
+    /// Waiting before the next attempt.
+    BackingOff,
+    /// Attempts exhausted or a permanent error: the stream is stopped and can be started again.
+    GaveUp,
+    /// The source ended (end of a file).
+    Finished,
+}
+
+impl State {
+    pub(crate) fn to_u8(self) -> u8 {
+        self as u8
+    }
+
+    pub(crate) fn from_u8(v: u8) -> State {
+        const ALL: [State; 8] = [
+            State::Stopped,
+            State::Connecting,
+            State::Streaming,
+            State::Stalled,
+            State::Disconnected,
+            State::BackingOff,
+            State::GaveUp,
+            State::Finished,
+        ];
+        ALL[v as usize]
+    }
+
+    /// Lower-case name (`"streaming"`, `"backing_off"` …).
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Stopped => "stopped",
+            State::Connecting => "connecting",
+            State::Streaming => "streaming",
+            State::Stalled => "stalled",
+            State::Disconnected => "disconnected",
+            State::BackingOff => "backing_off",
+            State::GaveUp => "gave_up",
+            State::Finished => "finished",
+        }
+    }
+}
+
+impl std::fmt::Display for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A snapshot of the stream's counters, from [`VideoStream::stats`](crate::VideoStream::stats).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Stats {
+    /// State at the time of the snapshot.
+    pub state: State,
+    /// Frames decoded and published since the stream was built.
+    pub frames_decoded: u64,
+    /// Sequence number of the newest published frame (0 before any).
+    pub last_seq: u64,
+    /// Published frames that were replaced (or cleared) before any `read*` call returned them.
+    pub frames_overwritten_unread: u64,
+    /// Frame rate measured over the recent frames (0 before two frames).
+    pub measured_fps: f64,
+    /// Frames the decoder reported it could not decode.
+    pub decode_errors: u64,
+    /// Reconnection attempts made (every attempt after the first of each run).
+    pub reconnects: u64,
+    /// Connections opened (generation of the newest).
+    pub generation: u64,
+    /// The most recent error.
+    pub last_error: Option<Arc<Error>>,
+    /// Time since the newest frame was published (per the stream's clock).
+    pub since_last_frame: Option<Duration>,
+    /// Worker threads of this stream still alive, detached ones included.
+    pub live_threads: usize,
+    /// Threads left behind because a backend ignored cancellation, still alive.
+    pub detached_threads: usize,
+}

@@ -1,0 +1,461 @@
+//! The public face: `VideoStream`, its builder and its stop handle.
+
+use crate::LOG_TARGET;
+use crate::backend::{CaptureBackend, OpenRequest};
+use crate::clock::{Clock, SystemClock};
+use crate::error::{Error, ErrorKind};
+use crate::event::Event;
+use crate::frame::{Frame, PixelFormat, StreamProps};
+use crate::options::{StreamOptions, Transport};
+use crate::redact::{Credentials, SourceUrl};
+use crate::stats::{State, Stats};
+use crate::worker::{self, Callbacks, RunControl, Shared};
+use std::marker::PhantomData;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Builds a [`VideoStream`]: every option of the Python `VideoStream(...)` plus deadlines,
+/// jitter, pixel format, transport, events and the clock.
+pub struct VideoStreamBuilder<B: CaptureBackend> {
+    source: SourceUrl,
+    credentials: Option<Credentials>,
+    config: B::Config,
+    options: StreamOptions,
+    clock: Arc<dyn Clock>,
+    callbacks: Callbacks,
+}
+
+impl<B: CaptureBackend> VideoStreamBuilder<B> {
+    /// A builder for `source` run by backend `B` with `config`.
+    pub fn new(source: impl Into<SourceUrl>, config: B::Config) -> Self {
+        VideoStreamBuilder {
+            source: source.into(),
+            credentials: None,
+            config,
+            options: StreamOptions::default(),
+            clock: Arc::new(SystemClock),
+            callbacks: Callbacks::default(),
+        }
+    }
+
+    /// Replaces the backend's configuration.
+    pub fn config(mut self, config: B::Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Credentials given apart from the URL (they take precedence over any inside it).
+    pub fn credentials(mut self, username: impl Into<String>, password: impl Into<String>) -> Self {
+        self.credentials = Some(Credentials::new(username, password));
+        self
+    }
+
+    /// Wait before the first reconnection attempt (default 1 s).
+    pub fn reconnect_delay(mut self, delay: Duration) -> Self {
+        self.options.reconnect_delay = delay;
+        self
+    }
+
+    /// Multiplier of the wait after each consecutive failure (default 1.0; 2.0 gives
+    /// 1 s, 2 s, 4 s …).
+    pub fn reconnect_backoff(mut self, factor: f64) -> Self {
+        self.options.reconnect_backoff = factor;
+        self
+    }
+
+    /// Cap on the wait between attempts (default 30 s).
+    pub fn max_reconnect_delay(mut self, delay: Duration) -> Self {
+        self.options.max_reconnect_delay = delay;
+        self
+    }
+
+    /// Consecutive failed attempts before giving up; `None` (default) retries forever.
+    pub fn max_reconnect_attempts(mut self, attempts: impl Into<Option<u32>>) -> Self {
+        self.options.max_reconnect_attempts = attempts.into();
+        self
+    }
+
+    /// Fraction (0.0–1.0) of each wait randomly taken off, so that many cameras behind one
+    /// failed switch do not reconnect in lockstep (default 0).
+    pub fn reconnect_jitter(mut self, fraction: f64) -> Self {
+        self.options.reconnect_jitter = fraction;
+        self
+    }
+
+    /// Deadline for opening the source (default 10 s).
+    pub fn open_timeout(mut self, timeout: Duration) -> Self {
+        self.options.open_timeout = timeout;
+        self
+    }
+
+    /// Deadline for the first frame after opening (default 10 s).
+    pub fn first_frame_timeout(mut self, timeout: Duration) -> Self {
+        self.options.first_frame_timeout = timeout;
+        self
+    }
+
+    /// No new frame for this long means the feed dropped (default 5 s).
+    pub fn stall_timeout(mut self, timeout: Duration) -> Self {
+        self.options.stall_timeout = timeout;
+        self
+    }
+
+    /// Bound on `stop()` and `Drop` (default 100 ms).
+    pub fn stop_timeout(mut self, timeout: Duration) -> Self {
+        self.options.stop_timeout = timeout;
+        self
+    }
+
+    /// How long a cancelled backend may take to return before its thread is detached
+    /// (default 1 s).
+    pub fn cancel_grace(mut self, grace: Duration) -> Self {
+        self.options.cancel_grace = grace;
+        self
+    }
+
+    /// Pixel format of delivered frames (default BGR8).
+    pub fn pixel_format(mut self, format: PixelFormat) -> Self {
+        self.options.pixel_format = format;
+        self
+    }
+
+    /// RTSP transport (default: TCP with automatic fallback to UDP).
+    pub fn transport(mut self, transport: Transport) -> Self {
+        self.options.transport = transport;
+        self
+    }
+
+    /// Capture buffer size hint in frames (the Python package's `cap_buffer_size`).
+    pub fn buffer_size(mut self, frames: u32) -> Self {
+        self.options.buffer_size = Some(frames);
+        self
+    }
+
+    /// Replaces every backend-neutral option at once.
+    pub fn options(mut self, options: StreamOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The clock deadlines and back-off run on (default: the system clock).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Called on every successful connection (the source opened).
+    ///
+    /// Callbacks run on the stream's supervising thread, never under a lock; a slow callback
+    /// delays the reaction to the next event (frames keep flowing: they are decoded on another
+    /// thread). A panicking callback is logged and the stream keeps running.
+    pub fn on_connect(mut self, f: impl Fn() + Send + Sync + 'static) -> Self {
+        self.callbacks.on_connect.push(Arc::new(f));
+        self
+    }
+
+    /// Called every time an open connection ends (the feed dropped, stalled or failed).
+    pub fn on_disconnect(mut self, f: impl Fn() + Send + Sync + 'static) -> Self {
+        self.callbacks.on_disconnect.push(Arc::new(f));
+        self
+    }
+
+    /// Called once when the stream gives up: attempts exhausted or a permanent error.
+    pub fn on_reconnect_failure(mut self, f: impl Fn() + Send + Sync + 'static) -> Self {
+        self.callbacks.on_reconnect_failure.push(Arc::new(f));
+        self
+    }
+
+    /// Called for every [`Event`], before the matching `on_connect` / `on_disconnect` /
+    /// `on_reconnect_failure`. Same thread rules as [`on_connect`](Self::on_connect).
+    pub fn on_event(mut self, f: impl Fn(&Event) + Send + Sync + 'static) -> Self {
+        self.callbacks.on_event.push(Arc::new(f));
+        self
+    }
+
+    /// Checks the options and builds the stream, not started.
+    pub fn build(self) -> Result<VideoStream<B>, Error> {
+        self.options.validate()?;
+        let request = OpenRequest::new(self.source, self.credentials, self.options);
+        let shared = Arc::new(Shared::new(
+            request,
+            self.clock,
+            self.callbacks,
+            B::name(&self.config),
+        ));
+        Ok(VideoStream {
+            core: Arc::new(Core {
+                shared,
+                running: Mutex::new(None),
+            }),
+            config: self.config,
+            _backend: PhantomData,
+        })
+    }
+
+    /// Builds and starts the stream.
+    pub fn start(self) -> Result<VideoStream<B>, Error> {
+        let stream = self.build()?;
+        stream.start()?;
+        Ok(stream)
+    }
+}
+
+/// A live video source read on a background thread that always holds the newest frame.
+///
+/// # Threads and blocking
+///
+/// [`start`](VideoStream::start) spawns a supervising thread that runs the reconnect loop and
+/// the callbacks, and one capture thread per connection that opens the backend and decodes.
+/// Nothing the application calls waits on the network: [`read`](VideoStream::read) is
+/// wait-free, the properties are atomic loads, and [`stop`](VideoStream::stop) returns within
+/// `stop_timeout` (100 ms by default) in every state, leaving a backend that ignores
+/// cancellation behind on a muted thread. After `stop()` returns no callback fires and no frame
+/// is published. A stopped stream (also one that gave up) can be started again; sequence
+/// numbers keep growing.
+///
+/// # Reconnecting
+///
+/// The first connection goes through the same loop as every reconnection, so a source that is
+/// down at start is retried too. A connection counts as successful only when its first frame
+/// arrives; that resets the back-off delay and the attempt count. Waits grow as
+/// `reconnect_delay × reconnect_backoff^n` up to `max_reconnect_delay`. After
+/// `max_reconnect_attempts` consecutive failures, or on a permanent error
+/// (see [`Error::is_transient`]), the stream gives up and calls `on_reconnect_failure`.
+///
+/// `VideoStream` is `Sync`: share it behind an `Arc` between threads.
+pub struct VideoStream<B: CaptureBackend> {
+    core: Arc<Core>,
+    config: B::Config,
+    _backend: PhantomData<fn() -> B>,
+}
+
+/// What `VideoStream` and `StopHandle` share: the state and the running worker.
+pub(crate) struct Core {
+    pub(crate) shared: Arc<Shared>,
+    running: Mutex<Option<Running>>,
+}
+
+struct Running {
+    control: Arc<RunControl>,
+    handle: JoinHandle<()>,
+}
+
+impl<B: CaptureBackend> VideoStream<B>
+where
+    B::Config: Default,
+{
+    /// A builder for `source` with the backend's default configuration.
+    pub fn builder(source: impl Into<SourceUrl>) -> VideoStreamBuilder<B> {
+        VideoStreamBuilder::new(source, B::Config::default())
+    }
+}
+
+impl<B: CaptureBackend> VideoStream<B> {
+    /// A builder for `source` with an explicit backend configuration.
+    pub fn builder_with(source: impl Into<SourceUrl>, config: B::Config) -> VideoStreamBuilder<B> {
+        VideoStreamBuilder::new(source, config)
+    }
+
+    /// Starts the background worker. Fails with [`ErrorKind::AlreadyStarted`] if it runs.
+    pub fn start(&self) -> Result<(), Error> {
+        let mut running = self.core.lock_running();
+        if let Some(r) = running.as_ref()
+            && !r.control.is_finished()
+        {
+            return Err(Error::core(
+                ErrorKind::AlreadyStarted,
+                "the stream is already running",
+            ));
+        }
+        if let Some(old) = running.take() {
+            // The worker ended by itself (gave up or end of stream): it has returned.
+            let _ = old.handle.join();
+        }
+        let (control, handle) = worker::spawn::<B>(&self.core.shared, self.config.clone())?;
+        *running = Some(Running { control, handle });
+        Ok(())
+    }
+
+    /// Stops the worker and returns within `stop_timeout`, in every state; see
+    /// [`StopHandle::stop`]. Stopping a stream that is not running does nothing.
+    pub fn stop(&self) {
+        self.core.stop();
+    }
+
+    /// A handle that can stop this stream from elsewhere, e.g. from inside one of its own
+    /// callbacks, without keeping the stream alive.
+    pub fn stop_handle(&self) -> StopHandle {
+        StopHandle {
+            core: Arc::downgrade(&self.core),
+        }
+    }
+
+    /// Whether the worker runs (started, and not stopped, given up or finished).
+    pub fn is_running(&self) -> bool {
+        self.core
+            .lock_running()
+            .as_ref()
+            .is_some_and(|r| !r.control.is_finished())
+    }
+
+    /// The newest frame, without copying pixels; `None` before the first frame and after a
+    /// drop until a new frame arrives. Wait-free. May return the same frame again: compare
+    /// [`Frame::seq`], or use [`read_new`](Self::read_new).
+    pub fn read(&self) -> Option<Arc<Frame>> {
+        self.core.shared.slot.read()
+    }
+
+    /// The newest frame if its sequence number is greater than `after_seq`: a loop that passes
+    /// the last seq it processed never sees a frame twice. Wait-free.
+    pub fn read_new(&self, after_seq: u64) -> Option<Arc<Frame>> {
+        self.core.shared.slot.read_new(after_seq)
+    }
+
+    /// Blocks (without polling) until a frame newer than `after_seq` exists, returning at once
+    /// if one does, or until `timeout` of real time passes (`None`).
+    pub fn wait_next(&self, after_seq: u64, timeout: Duration) -> Option<Arc<Frame>> {
+        self.core.shared.slot.wait_next(after_seq, timeout)
+    }
+
+    /// Where the stream is in its life.
+    pub fn state(&self) -> State {
+        self.core.shared.state()
+    }
+
+    /// Counters and the last error.
+    pub fn stats(&self) -> Stats {
+        self.core.shared.stats()
+    }
+
+    /// The stream's properties while connected.
+    pub fn props(&self) -> Option<StreamProps> {
+        self.is_connected()
+            .then(|| self.core.shared.props.load_full().map(|p| (*p).clone()))
+            .flatten()
+    }
+
+    /// Frames per second: the source's nominal rate, or the measured one when the source
+    /// declares none. 0 when not connected.
+    pub fn fps(&self) -> f64 {
+        if !self.is_connected() {
+            return 0.0;
+        }
+        match self.core.shared.props.load().as_ref().and_then(|p| p.fps) {
+            Some(fps) => fps,
+            None => self.core.shared.measured_fps(),
+        }
+    }
+
+    /// Width of the current frames; 0 when not connected.
+    pub fn frame_width(&self) -> u32 {
+        self.props().map_or(0, |p| p.width)
+    }
+
+    /// Height of the current frames; 0 when not connected.
+    pub fn frame_height(&self) -> u32 {
+        self.props().map_or(0, |p| p.height)
+    }
+
+    /// Whether a connection is open.
+    pub fn is_connected(&self) -> bool {
+        self.state() == State::Streaming
+    }
+
+    /// Reconnection attempts made so far: every attempt after the first of each run, counted
+    /// when it is made — also while the source stays down.
+    pub fn reconnect_count(&self) -> u64 {
+        self.core.shared.reconnects()
+    }
+
+    /// The source (its printable form is redacted).
+    pub fn source(&self) -> &SourceUrl {
+        self.core.shared.request.source()
+    }
+
+    /// The backend's name.
+    pub fn backend_name(&self) -> &'static str {
+        self.core.shared.backend
+    }
+}
+
+impl<B: CaptureBackend> Drop for VideoStream<B> {
+    fn drop(&mut self) {
+        self.core.stop();
+    }
+}
+
+impl<B: CaptureBackend> std::fmt::Debug for VideoStream<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VideoStream")
+            .field("source", self.source())
+            .field("backend", &self.backend_name())
+            .field("state", &self.state())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Stops a [`VideoStream`] without owning it; does nothing once the stream is dropped.
+#[derive(Clone, Debug)]
+pub struct StopHandle {
+    core: Weak<Core>,
+}
+
+impl StopHandle {
+    /// Stops the stream: returns within its `stop_timeout` in every state, also when called
+    /// from inside one of the stream's callbacks (the supervising thread then finishes after
+    /// the callback returns). After it returns no callback fires and no frame is published.
+    pub fn stop(&self) {
+        if let Some(core) = self.core.upgrade() {
+            core.stop();
+        }
+    }
+}
+
+impl std::fmt::Debug for Core {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Core").finish_non_exhaustive()
+    }
+}
+
+impl Core {
+    fn lock_running(&self) -> std::sync::MutexGuard<'_, Option<Running>> {
+        self.running.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn stop(&self) {
+        let Some(running) = self.lock_running().take() else {
+            return;
+        };
+        let started = Instant::now();
+        let shared = &self.shared;
+        running.control.request_stop();
+        let on_own_thread = std::thread::current().id() == running.handle.thread().id();
+        let finished = !on_own_thread
+            && running
+                .control
+                .wait_finished(started + shared.request.options.stop_timeout);
+        // Mute first, then tidy up: from here on nothing of this run reaches the slot or the
+        // callbacks, whatever its threads are still doing.
+        shared.slot.deactivate(running.control.run);
+        shared.slot.clear(0);
+        shared.set_state_unchecked(State::Stopped);
+        if finished {
+            let _ = running.handle.join();
+        } else if !on_own_thread {
+            shared.threads.mark_detached(&running.control.track);
+            log::warn!(
+                target: LOG_TARGET,
+                "stream {}: worker did not stop within {:?}; left behind muted",
+                shared.request.source(),
+                shared.request.options.stop_timeout
+            );
+        }
+        log::info!(
+            target: LOG_TARGET,
+            "stream {} stopped in {:?}",
+            shared.request.source(),
+            started.elapsed()
+        );
+    }
+}

@@ -1,0 +1,49 @@
+//! Read live video — RTSP/IP cameras, HTTP and file URLs, local webcams — on a background
+//! thread that always holds the newest decoded frame and reconnects by itself, with back-off,
+//! when the feed drops, stalls or never comes up. The application never blocks on the
+//! network.
+//!
+//! ```no_run
+//! # #[cfg(feature = "mock")] {
+//! use rtsp_stream::{AnyBackend, VideoStream};
+//! use std::time::Duration;
+//!
+//! let stream = VideoStream::<AnyBackend>::builder("rtsp://user:secret@camera/stream")
+//!     .reconnect_delay(Duration::from_secs(1))
+//!     .reconnect_backoff(2.0)
+//!     .start()?;
+//! let mut seq = 0;
+//! while let Some(frame) = stream.wait_next(seq, Duration::from_secs(5)) {
+//!     seq = frame.seq();
+//!     // frame.data(): BGR8 pixels, frame.width() x frame.height()
+//! }
+//! # }
+//! # Ok::<(), rtsp_stream::Error>(())
+//! ```
+//!
+//! Decoders are backends behind cargo features. Choose one statically with
+//! `VideoStream<SomeBackend>`, or at run time with [`AnyBackend`] (by name, from the
+//! environment variable `RTSP_STREAM_BACKEND`, or automatically). The contract a backend
+//! implements is [`CaptureBackend`]; everything here is re-exported from `rtsp-stream-core`.
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod any;
+
+pub use any::{AnyBackend, AnyCapture, AnyConfig, BACKEND_ENV_VAR};
+pub use rtsp_stream_core::{
+    Capture, CaptureBackend, CaptureContext, Clock, Credentials, DisconnectReason, Error,
+    ErrorKind, Event, Frame, FrameSink, LOG_TARGET, ManualClock, Notice, OpenRequest, PixelFormat,
+    ReadStatus, Secret, SourceUrl, State, Stats, StopHandle, StreamOptions, StreamProps,
+    SystemClock, Transport, VideoStream, VideoStreamBuilder, WakeSignal, redact_text,
+};
+
+/// The scripted mock backend, for testing applications without a camera.
+#[cfg(feature = "mock")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
+pub mod mock {
+    pub use rtsp_stream_core::mock::*;
+}
+#[cfg(feature = "mock")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
+pub use rtsp_stream_core::{MockBackend, MockConfig, MockScript};
