@@ -237,6 +237,7 @@ pub(crate) fn spawn<B: CaptureBackend>(
         failures: 0,
         backoff_step: 0,
         attempts: 0,
+        last_size: None,
         jitter: Jitter::new(shared.nanos_since_epoch(shared.clock.now()) ^ (run << 32) ^ 0x9e37),
     };
     let handle = std::thread::Builder::new()
@@ -260,7 +261,8 @@ pub(crate) fn spawn<B: CaptureBackend>(
 /// Messages from the capture thread to the supervisor.
 enum Message {
     Opened(StreamProps),
-    FirstFrame { width: u32, height: u32 },
+    /// The first frame of the connection arrived; the props carry its real size.
+    FirstFrame(StreamProps),
     Resized(StreamProps),
     Failed(Error),
     EndOfStream,
@@ -321,6 +323,8 @@ struct Supervisor<B: CaptureBackend> {
     backoff_step: u32,
     /// Attempts in this run.
     attempts: u64,
+    /// Frame size last seen, kept across connections.
+    last_size: Option<(u32, u32)>,
     jitter: Jitter,
 }
 
@@ -427,17 +431,18 @@ impl<B: CaptureBackend> Supervisor<B> {
                         phase_started = self.shared.clock.now();
                         self.connected(props, generation);
                     }
-                    Message::FirstFrame { width, height } => {
+                    Message::FirstFrame(props) => {
                         phase = Phase::Streaming;
                         self.failures = 0;
                         self.backoff_step = 0;
                         self.emit(Event::FirstFrame {
-                            width,
-                            height,
+                            width: props.width,
+                            height: props.height,
                             after: self.shared.clock.now().saturating_duration_since(started),
                         });
+                        self.size_known(props);
                     }
-                    Message::Resized(props) => self.resized(props),
+                    Message::Resized(props) => self.size_known(props),
                     Message::Failed(error) => {
                         let stalled =
                             error.kind() == ErrorKind::Timeout && matches!(phase, Phase::Streaming);
@@ -602,7 +607,18 @@ impl<B: CaptureBackend> Supervisor<B> {
         self.call_all(&self.shared.callbacks.on_connect);
     }
 
-    fn resized(&self, props: StreamProps) {
+    /// Records the frame size now known; a size that differs from the last one known (in
+    /// this connection or an earlier one) is a resolution change.
+    fn size_known(&mut self, props: StreamProps) {
+        let size = (props.width, props.height);
+        let previous = self.last_size.replace(size);
+        let changed = previous.is_some_and(|p| p != size);
+        self.shared.slot.if_active(self.control.run, || {
+            self.shared.props.store(Some(Arc::new(props.clone())));
+        });
+        if !changed {
+            return;
+        }
         log::info!(
             target: LOG_TARGET,
             "stream {}: resolution changed to {}x{}",
@@ -610,9 +626,6 @@ impl<B: CaptureBackend> Supervisor<B> {
             props.width,
             props.height
         );
-        self.shared.slot.if_active(self.control.run, || {
-            self.shared.props.store(Some(Arc::new(props.clone())));
-        });
         self.emit(Event::ResolutionChanged { props });
     }
 

@@ -461,3 +461,28 @@ fn a_panicking_callback_is_logged_and_the_stream_keeps_running() {
     );
     stream.stop();
 }
+
+#[test]
+fn a_new_size_after_a_reconnect_is_a_resolution_change() {
+    let script = MockScript::new();
+    script
+        .open_ok(props())
+        .frames(1)
+        .read_error(ErrorKind::ConnectionLost)
+        .open_ok(MockScript::props(64, 48, 25.0))
+        .frames(1)
+        .stall();
+    let clock = ManualClock::new();
+    let log = EventLog::default();
+    let stream = mock_stream(&script, &clock, &log).start().unwrap();
+    take_backoff(&log, &clock, 0);
+    let e = log.wait_nth("resolution_changed", 0);
+    let Event::ResolutionChanged { props } = e else {
+        unreachable!()
+    };
+    assert_eq!((props.width, props.height), (64, 48));
+    log.wait_nth("first_frame", 1);
+    assert_eq!(log.count("resolution_changed"), 1);
+    assert_eq!((stream.frame_width(), stream.frame_height()), (64, 48));
+    stream.stop();
+}

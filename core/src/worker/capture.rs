@@ -145,16 +145,7 @@ fn session<B: CaptureBackend>(
         shared.frame_published(now);
         ctx.set_deadline_in(opts.stall_timeout);
         match size {
-            None => {
-                link.post(Message::FirstFrame {
-                    width: dims.0,
-                    height: dims.1,
-                });
-                let props = capture.props();
-                if (props.width, props.height) != dims {
-                    link.post(Message::Resized(with_size(props, dims)));
-                }
-            }
+            None => link.post(Message::FirstFrame(with_size(capture.props(), dims))),
             Some(previous) if previous != dims => {
                 link.post(Message::Resized(with_size(capture.props(), dims)));
             }

@@ -1,0 +1,296 @@
+//! A live FFmpeg input: demux, decode, convert into the lent buffer.
+
+use crate::FfmpegConfig;
+use crate::error::FfmpegError;
+use crate::ffmpeg_log::SecretGuard;
+use ffmpeg_next::software::scaling;
+use ffmpeg_next::{Packet, Rational, codec, ffi, format, frame, media};
+use rtsp_stream_core::{
+    Capture, CaptureContext, Error, FrameSink, OpenRequest, PixelFormat, ReadStatus, StreamProps,
+    Transport,
+};
+use std::time::{Duration, Instant};
+
+/// A live FFmpeg input and its video decoder, owned by the capture thread.
+pub struct FfmpegCapture {
+    input: format::context::Input,
+    decoder: codec::decoder::Video,
+    stream_index: usize,
+    time_base: Rational,
+    fps: Option<f64>,
+    codec: String,
+    transport: Option<Transport>,
+    network: bool,
+    scaler: Option<Scaler>,
+    decoded: frame::Video,
+    packet: Packet,
+    /// Skip packets until a key frame: at the start, and after a decode error or a frame
+    /// FFmpeg marks corrupt, so a smeared picture is never delivered.
+    waiting_for_key: bool,
+    /// Set once the demuxer reported the end; then the decoder is drained.
+    draining: bool,
+    pace: Option<Pacing>,
+    loop_files: bool,
+    _secret: SecretGuard,
+}
+
+impl std::fmt::Debug for FfmpegCapture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FfmpegCapture")
+            .field("codec", &self.codec)
+            .field("stream_index", &self.stream_index)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The conversion into the requested format; rebuilt when the input size or format changes.
+struct Scaler {
+    context: scaling::Context,
+    from: (ffmpeg_next::format::Pixel, u32, u32),
+    to: PixelFormat,
+}
+
+/// Plays a file at its own rate: the first frame's pts is matched to a wall-clock instant.
+struct Pacing {
+    origin: Option<(Instant, Duration)>,
+}
+
+impl FfmpegCapture {
+    pub(crate) fn new(
+        config: &FfmpegConfig,
+        _request: &OpenRequest,
+        _ctx: &CaptureContext,
+        input: format::context::Input,
+        transport: Option<Transport>,
+        network: bool,
+        secret: SecretGuard,
+    ) -> Result<Self, FfmpegError> {
+        let stream = input
+            .streams()
+            .best(media::Type::Video)
+            .ok_or(FfmpegError::NoVideoStream)?;
+        let stream_index = stream.index();
+        let time_base = stream.time_base();
+        let fps = [stream.avg_frame_rate(), stream.rate()]
+            .into_iter()
+            .filter(|r| r.denominator() != 0)
+            .map(f64::from)
+            .find(|f| (1.0..=120.0).contains(f));
+        let mut context = codec::context::Context::from_parameters(stream.parameters())
+            .map_err(|e| FfmpegError::av("reading codec parameters", e))?;
+        context.set_threading(codec::threading::Config {
+            kind: codec::threading::Type::Slice,
+            count: config.decoder_threads.max(1),
+            ..Default::default()
+        });
+        context.set_flags(codec::Flags::LOW_DELAY);
+        let decoder = context
+            .decoder()
+            .video()
+            .map_err(|e| FfmpegError::av("opening the decoder", e))?;
+        let codec = decoder
+            .codec()
+            .map(|c| c.name().to_owned())
+            .unwrap_or_else(|| "unknown".into());
+        Ok(FfmpegCapture {
+            input,
+            decoder,
+            stream_index,
+            time_base,
+            fps,
+            codec,
+            transport,
+            network,
+            scaler: None,
+            decoded: frame::Video::empty(),
+            packet: Packet::empty(),
+            waiting_for_key: true,
+            draining: false,
+            pace: (!network && config.pace_files).then_some(Pacing { origin: None }),
+            loop_files: config.loop_files && !network,
+            _secret: secret,
+        })
+    }
+
+    /// Sends packets until the decoder has a frame for us.
+    fn next_frame(&mut self, ctx: &CaptureContext) -> Result<Option<()>, FfmpegError> {
+        loop {
+            match self.decoder.receive_frame(&mut self.decoded) {
+                Ok(()) => {
+                    if self.decoded.is_corrupt() {
+                        ctx.report_decode_error();
+                        self.waiting_for_key = true;
+                        continue;
+                    }
+                    return Ok(Some(()));
+                }
+                Err(ffmpeg_next::Error::Eof) => {
+                    if self.loop_files && self.rewind() {
+                        continue;
+                    }
+                    return Ok(None);
+                }
+                Err(ffmpeg_next::Error::Other { errno }) if errno == libc_eagain() => {}
+                Err(e) => return Err(FfmpegError::av("decoding", e)),
+            }
+            if self.draining {
+                // receive_frame said "again" while draining: nothing more will come.
+                return Ok(None);
+            }
+            match self.packet.read(&mut self.input) {
+                Ok(()) => {}
+                Err(ffmpeg_next::Error::Eof) if !self.network => {
+                    self.draining = true;
+                    let _ = self.decoder.send_eof();
+                    continue;
+                }
+                Err(e) => return Err(FfmpegError::av("reading", e)),
+            }
+            if self.packet.stream() != self.stream_index {
+                continue;
+            }
+            if self.waiting_for_key {
+                if !self.packet.is_key() {
+                    continue;
+                }
+                self.waiting_for_key = false;
+            }
+            if let Err(e) = self.decoder.send_packet(&self.packet) {
+                match e {
+                    ffmpeg_next::Error::InvalidData => {
+                        ctx.report_decode_error();
+                        self.decoder.flush();
+                        self.waiting_for_key = true;
+                    }
+                    ffmpeg_next::Error::Other { errno } if errno == libc_eagain() => {}
+                    e => return Err(FfmpegError::av("decoding", e)),
+                }
+            }
+        }
+    }
+
+    fn rewind(&mut self) -> bool {
+        if self.input.seek(0, ..).is_err() {
+            return false;
+        }
+        self.decoder.flush();
+        self.draining = false;
+        self.waiting_for_key = true;
+        if let Some(p) = &mut self.pace {
+            p.origin = None;
+        }
+        true
+    }
+
+    fn pts(&self) -> Option<Duration> {
+        let ts = self.decoded.timestamp().or(self.decoded.pts())?;
+        let secs = ts as f64 * f64::from(self.time_base);
+        (secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+    }
+
+    /// Waits until a file's frame is due; false if cancelled meanwhile.
+    fn wait_until_due(&mut self, pts: Option<Duration>, ctx: &CaptureContext) -> bool {
+        let (Some(pace), Some(pts)) = (&mut self.pace, pts) else {
+            return true;
+        };
+        let (start, first_pts) = *pace.origin.get_or_insert((Instant::now(), pts));
+        let due = start + pts.saturating_sub(first_pts);
+        let now = Instant::now();
+        if due <= now {
+            return true;
+        }
+        ctx.sleep(due - now)
+    }
+
+    /// Converts the decoded picture into the sink, in the requested format, with one swscale
+    /// pass writing straight into the lent buffer.
+    fn convert(&mut self, sink: &mut FrameSink<'_>) -> Result<(), FfmpegError> {
+        let (w, h) = (self.decoded.width(), self.decoded.height());
+        let from = (self.decoded.format(), w, h);
+        let to = sink.pixel_format();
+        if self
+            .scaler
+            .as_ref()
+            .is_none_or(|s| s.from != from || s.to != to)
+        {
+            let target = match to {
+                PixelFormat::Rgb8 => ffmpeg_next::format::Pixel::RGB24,
+                PixelFormat::Gray8 => ffmpeg_next::format::Pixel::GRAY8,
+                _ => ffmpeg_next::format::Pixel::BGR24,
+            };
+            let context = scaling::Context::get(from.0, w, h, target, w, h, scaling::Flags::POINT)
+                .map_err(|e| FfmpegError::av("setting up the conversion", e))?;
+            self.scaler = Some(Scaler { context, from, to });
+        }
+        let scaler = self.scaler.as_mut().expect("built above");
+        let stride = w as usize * to.bytes_per_pixel();
+        let out = sink.buffer(w, h);
+        let dst = [
+            out.as_mut_ptr(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        ];
+        let dst_stride = [stride as i32, 0, 0, 0];
+        // SAFETY: the source planes and strides are the decoded frame's own; the destination is
+        // one packed plane of `stride * h` bytes, which is exactly what `sink.buffer` returned,
+        // and sws_scale writes `h` rows of `w` pixels in the target format into it.
+        let rows = unsafe {
+            let src = self.decoded.as_ptr();
+            ffi::sws_scale(
+                scaler.context.as_mut_ptr(),
+                (*src).data.as_ptr() as *const *const u8,
+                (*src).linesize.as_ptr(),
+                0,
+                h as i32,
+                dst.as_ptr(),
+                dst_stride.as_ptr(),
+            )
+        };
+        if rows != h as i32 {
+            return Err(FfmpegError::av(
+                "converting",
+                ffmpeg_next::Error::Other { errno: 22 },
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn libc_eagain() -> i32 {
+    11
+}
+
+impl Capture for FfmpegCapture {
+    fn read(
+        &mut self,
+        sink: &mut FrameSink<'_>,
+        ctx: &CaptureContext,
+    ) -> Result<ReadStatus, Error> {
+        let network = self.network;
+        match self.next_frame(ctx) {
+            Ok(Some(())) => {}
+            Ok(None) => return Ok(ReadStatus::EndOfStream),
+            Err(e) => return Err(e.into_error(ctx, network)),
+        }
+        let pts = self.pts();
+        if !self.wait_until_due(pts, ctx) {
+            return Err(ctx.interrupted_error("cancelled while pacing a file"));
+        }
+        self.convert(sink).map_err(|e| e.into_error(ctx, network))?;
+        sink.set_pts(pts);
+        sink.set_key_frame(self.decoded.is_key());
+        Ok(ReadStatus::Frame)
+    }
+
+    fn props(&self) -> StreamProps {
+        StreamProps {
+            fps: self.fps,
+            width: self.decoder.width(),
+            height: self.decoder.height(),
+            codec: Some(self.codec.clone()),
+            pixel_format: self.scaler.as_ref().map(|s| s.to),
+            transport: self.transport.map(|t| t.name()),
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! FFmpeg's log output, routed to the `log` crate without credentials.
+//!
+//! FFmpeg has one log callback per process. It is (re)installed on every open, because
+//! another library in the process (OpenCV's FFmpeg wrapper) may install its own; whichever
+//! opened last wins, and ours is the one that scrubs URLs. The callback also notes, per thread,
+//! the RTSP status code of a failed request ("method SETUP failed: 461 …"), which libavformat
+//! reports only as a generic 4xx error.
+
+use ffmpeg_next::ffi;
+use std::cell::Cell;
+use std::ffi::{c_char, c_int, c_void};
+use std::sync::{Mutex, PoisonError};
+
+const TARGET: &str = "rtsp_stream::ffmpeg";
+
+/// Passwords of the captures open now, removed from every FFmpeg line (FFmpeg logs from its
+/// own threads too, so a thread-local would miss some).
+static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+thread_local! {
+    static RTSP_STATUS: Cell<Option<u16>> = const { Cell::new(None) };
+}
+
+/// Installs the callback and the level matching `log`'s maximum level.
+pub(crate) fn install() {
+    let level = match log::max_level() {
+        log::LevelFilter::Trace => ffi::AV_LOG_DEBUG,
+        log::LevelFilter::Debug => ffi::AV_LOG_INFO,
+        _ => ffi::AV_LOG_WARNING,
+    };
+    // SAFETY: both calls only store a value in libavutil's globals; the callback is a plain
+    // function valid for the life of the process.
+    unsafe {
+        ffi::av_log_set_level(level);
+        ffi::av_log_set_callback(Some(callback));
+    }
+}
+
+/// Registers a secret for the life of the returned guard.
+pub(crate) fn register_secret(secret: Option<String>) -> SecretGuard {
+    if let Some(s) = &secret {
+        SECRETS
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(s.clone());
+    }
+    SecretGuard(secret)
+}
+
+/// Removes its secret from the registry when dropped.
+#[derive(Debug)]
+pub(crate) struct SecretGuard(Option<String>);
+
+impl Drop for SecretGuard {
+    fn drop(&mut self) {
+        if let Some(s) = &self.0 {
+            let mut secrets = SECRETS.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(i) = secrets.iter().position(|x| x == s) {
+                secrets.swap_remove(i);
+            }
+        }
+    }
+}
+
+/// The RTSP status of the last failed request logged on this thread, cleared by reading.
+pub(crate) fn take_rtsp_status() -> Option<u16> {
+    RTSP_STATUS.with(|s| s.take())
+}
+
+pub(crate) fn clear_rtsp_status() {
+    RTSP_STATUS.with(|s| s.set(None));
+}
+
+unsafe extern "C" fn callback(
+    avcl: *mut c_void,
+    level: c_int,
+    fmt: *const c_char,
+    vl: *mut ffi::__va_list_tag,
+) {
+    let max = unsafe { ffi::av_log_get_level() };
+    if level > max {
+        return;
+    }
+    let mut line = [0 as c_char; 1024];
+    let mut print_prefix: c_int = 1;
+    // SAFETY: FFmpeg hands us its own format and arguments; av_log_format_line2 formats them
+    // into our buffer, truncating at its size and always terminating it.
+    let written = unsafe {
+        ffi::av_log_format_line2(
+            avcl,
+            level,
+            fmt,
+            vl,
+            line.as_mut_ptr(),
+            line.len() as c_int,
+            &mut print_prefix,
+        )
+    };
+    if written < 0 {
+        return;
+    }
+    // SAFETY: terminated by av_log_format_line2 above.
+    let text = unsafe { std::ffi::CStr::from_ptr(line.as_ptr()) }.to_string_lossy();
+    let text = text.trim_end();
+    if text.is_empty() {
+        return;
+    }
+    note_rtsp_status(text);
+    let mut clean = rtsp_stream_core::redact_text(text);
+    for secret in SECRETS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .iter()
+    {
+        if !secret.is_empty() && clean.contains(secret.as_str()) {
+            clean = clean.replace(secret.as_str(), "***");
+        }
+    }
+    let level = match level {
+        l if l <= ffi::AV_LOG_ERROR => log::Level::Warn,
+        l if l <= ffi::AV_LOG_WARNING => log::Level::Info,
+        l if l <= ffi::AV_LOG_INFO => log::Level::Debug,
+        _ => log::Level::Trace,
+    };
+    log::log!(target: TARGET, level, "{clean}");
+}
+
+/// "method DESCRIBE failed: 401 Unauthorized" → 401.
+fn note_rtsp_status(text: &str) {
+    if let Some(rest) = text.split("failed: ").nth(1)
+        && let Some(code) = rest.get(..3).and_then(|c| c.parse::<u16>().ok())
+    {
+        RTSP_STATUS.with(|s| s.set(Some(code)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rtsp_status_is_noted() {
+        clear_rtsp_status();
+        note_rtsp_status("[rtsp @ 0x55] method SETUP failed: 461 Unsupported transport");
+        assert_eq!(take_rtsp_status(), Some(461));
+        assert_eq!(take_rtsp_status(), None);
+        note_rtsp_status("nothing failed here");
+        assert_eq!(take_rtsp_status(), None);
+    }
+}

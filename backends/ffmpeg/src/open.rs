@@ -1,0 +1,172 @@
+//! Opening an input: options, transport fallback, interruptible `avformat_open_input`.
+
+use crate::FfmpegConfig;
+use crate::capture::FfmpegCapture;
+use crate::error::FfmpegError;
+use crate::ffmpeg_log;
+use ffmpeg_next::{Dictionary, ffi, format};
+use rtsp_stream_core::{CaptureContext, Error, Notice, OpenRequest, Transport};
+use std::ffi::CString;
+use std::sync::Once;
+
+/// Schemes whose end of stream means a dropped connection rather than the end of a file.
+const NETWORK_SCHEMES: &[&str] = &[
+    "rtsp", "rtsps", "rtmp", "rtmps", "http", "https", "udp", "tcp", "srt", "rtp", "hls",
+];
+
+pub(crate) fn open(
+    config: &FfmpegConfig,
+    request: &OpenRequest,
+    ctx: &CaptureContext,
+) -> Result<FfmpegCapture, Error> {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| {
+        let _ = ffmpeg_next::init();
+    });
+    ffmpeg_log::install();
+    let scheme = request.source().scheme();
+    let network = scheme
+        .as_deref()
+        .is_some_and(|s| NETWORK_SCHEMES.contains(&s));
+    let rtsp = matches!(scheme.as_deref(), Some("rtsp" | "rtsps"));
+    let secret = request
+        .credentials()
+        .map(|c| c.password.expose().to_owned())
+        .filter(|p| !p.is_empty());
+    let guard = ffmpeg_log::register_secret(secret);
+    let url = request.url_with_credentials();
+
+    let first = match (rtsp, request.transport()) {
+        (true, Transport::Udp) => Some(Transport::Udp),
+        (true, _) => Some(Transport::Tcp),
+        (false, _) => None,
+    };
+    let opened = match open_input(config, request, ctx, &url, first) {
+        Err(FfmpegError::Av {
+            rtsp_status: Some(461),
+            ..
+        }) if request.transport() == Transport::Auto => {
+            log::warn!(
+                target: "rtsp_stream::ffmpeg",
+                "{}: the server refused RTSP over TCP (461), falling back to UDP",
+                request.source()
+            );
+            ctx.notify(Notice::TransportFallback {
+                from: Transport::Tcp,
+                to: Transport::Udp,
+            });
+            open_input(config, request, ctx, &url, Some(Transport::Udp))
+                .map(|input| (input, Some(Transport::Udp)))
+        }
+        Err(FfmpegError::Av {
+            rtsp_status: Some(461),
+            ..
+        }) => Err(FfmpegError::TcpRefused),
+        other => other.map(|input| (input, first)),
+    };
+    let (input, transport) = opened.map_err(|e| e.into_error(ctx, network))?;
+    FfmpegCapture::new(config, request, ctx, input, transport, network, guard)
+        .map_err(|e| e.into_error(ctx, network))
+}
+
+fn options(
+    config: &FfmpegConfig,
+    request: &OpenRequest,
+    transport: Option<Transport>,
+) -> Dictionary<'static> {
+    let opts = request.options();
+    let mut dict = Dictionary::new();
+    if let Some(t) = transport {
+        dict.set("rtsp_transport", t.name());
+    }
+    // Socket I/O timeout in µs (FFmpeg 5.1 honours `timeout` for RTSP and HTTP; `stimeout` is
+    // gone and silently ignored). The interrupt callback is the first line; this bounds a
+    // single blocked socket call even if the callback were not consulted.
+    dict.set(
+        "timeout",
+        &opts
+            .open_timeout
+            .max(opts.stall_timeout)
+            .as_micros()
+            .to_string(),
+    );
+    dict.set("fflags", "nobuffer");
+    dict.set(
+        "analyzeduration",
+        &config.analyze_duration.as_micros().to_string(),
+    );
+    dict.set("probesize", "500000");
+    // The stream's buffer-size hint (frames) has no FFmpeg equivalent: this backend keeps no
+    // frame queue at all, which is what the hint asks for.
+    for (k, v) in &config.options {
+        dict.set(k, v);
+    }
+    dict
+}
+
+fn open_input(
+    config: &FfmpegConfig,
+    request: &OpenRequest,
+    ctx: &CaptureContext,
+    url: &str,
+    transport: Option<Transport>,
+) -> Result<format::context::Input, FfmpegError> {
+    ffmpeg_log::clear_rtsp_status();
+    let path = CString::new(url).map_err(|_| {
+        FfmpegError::av(
+            "parsing the source",
+            ffmpeg_next::Error::Other { errno: 22 },
+        )
+    })?;
+    let input_format = match &config.input_format {
+        Some(name) => {
+            let name = CString::new(name.as_str()).map_err(|_| {
+                FfmpegError::av("input format", ffmpeg_next::Error::DemuxerNotFound)
+            })?;
+            // SAFETY: looks up a static table by a NUL-terminated name.
+            let f = unsafe { ffi::av_find_input_format(name.as_ptr()) };
+            if f.is_null() {
+                return Err(FfmpegError::av(
+                    "input format",
+                    ffmpeg_next::Error::DemuxerNotFound,
+                ));
+            }
+            f
+        }
+        None => std::ptr::null(),
+    };
+    let watch = ctx.clone();
+    let interrupt = ffmpeg_next::util::interrupt::new(Box::new(move || watch.should_stop()));
+    // SAFETY: the same sequence as ffmpeg-next's `input_with_interrupt_and_dictionary`, plus
+    // an input format: the context is allocated, given the interrupt callback (whose closure
+    // the guard keeps alive as long as the Input), opened; on failure FFmpeg frees it, on
+    // success the Input owns it.
+    unsafe {
+        let mut ps = ffi::avformat_alloc_context();
+        if ps.is_null() {
+            return Err(FfmpegError::av(
+                "allocating",
+                ffmpeg_next::Error::Other { errno: 12 },
+            ));
+        }
+        (*ps).interrupt_callback = interrupt.interrupt;
+        let mut opts = options(config, request, transport).disown();
+        let res = ffi::avformat_open_input(&mut ps, path.as_ptr(), input_format, &mut opts);
+        Dictionary::own(opts);
+        if res < 0 {
+            return Err(FfmpegError::av("opening", ffmpeg_next::Error::from(res)));
+        }
+        let res = ffi::avformat_find_stream_info(ps, std::ptr::null_mut());
+        if res < 0 {
+            ffi::avformat_close_input(&mut ps);
+            return Err(FfmpegError::av(
+                "reading stream parameters",
+                ffmpeg_next::Error::from(res),
+            ));
+        }
+        Ok(format::context::Input::wrap_with_interrupt(
+            ps,
+            interrupt.guard,
+        ))
+    }
+}

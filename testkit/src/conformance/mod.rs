@@ -1,0 +1,76 @@
+//! The conformance suite: scenarios every network backend passes, run through
+//! [`VideoStream`](rtsp_stream_core::VideoStream) (the real reconnect loop, not the backend
+//! alone) against a real RTSP server on loopback and through a fault proxy.
+//!
+//! A backend crate runs all of them with one macro in a test file:
+//!
+//! ```ignore
+//! rtsp_stream_testkit::conformance_tests!(FfmpegBackend, FfmpegConfig::default());
+//! ```
+//!
+//! Network scenarios take a process-wide lock, so they run one at a time on small streams
+//! (320×240, 15 fps, a key frame every half second) and hold on two busy cores. Every
+//! assertion waits on a condition with a deadline; none sleeps for a fixed time to let
+//! something happen.
+
+mod helpers;
+mod scenarios;
+
+pub use helpers::{EventRecorder, StderrLogger, serial};
+pub use scenarios::*;
+
+/// Generates one `#[test]` per conformance scenario for `$backend` with `$config`
+/// (an expression evaluated in each test). The test names start with `conformance_`.
+#[macro_export]
+macro_rules! conformance_tests {
+    ($backend:ty, $config:expr) => {
+        #[test]
+        fn conformance_first_frame_and_pixel_formats() {
+            $crate::conformance::first_frame_and_pixel_formats::<$backend>(&$config);
+        }
+        #[test]
+        fn conformance_props_match_the_server() {
+            $crate::conformance::props_match_the_server::<$backend>(&$config);
+        }
+        #[test]
+        fn conformance_server_restart_reconnects() {
+            $crate::conformance::server_restart_reconnects::<$backend>(&$config);
+        }
+        #[test]
+        fn conformance_blackhole_is_detected() {
+            $crate::conformance::blackhole_is_detected::<$backend>(&$config);
+        }
+        #[test]
+        fn conformance_refused_connections_back_off() {
+            $crate::conformance::refused_connections_back_off::<$backend>(&$config);
+        }
+        #[test]
+        fn conformance_wrong_password() {
+            $crate::conformance::wrong_password::<$backend>(&$config, "conformance_wrong_password");
+        }
+        #[test]
+        fn conformance_udp_only_server() {
+            $crate::conformance::udp_only_server::<$backend>(&$config);
+        }
+        #[test]
+        fn conformance_unknown_path() {
+            $crate::conformance::unknown_path::<$backend>(&$config);
+        }
+        #[test]
+        fn conformance_garbage_speaker() {
+            $crate::conformance::garbage_speaker::<$backend>(&$config);
+        }
+        #[test]
+        fn conformance_resolution_change() {
+            $crate::conformance::resolution_change::<$backend>(&$config);
+        }
+        #[test]
+        fn conformance_stop_is_bounded() {
+            $crate::conformance::stop_is_bounded::<$backend>(&$config);
+        }
+        #[test]
+        fn conformance_one_dead_camera_does_not_slow_the_others() {
+            $crate::conformance::one_dead_camera_does_not_slow_the_others::<$backend>(&$config);
+        }
+    };
+}

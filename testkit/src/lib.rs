@@ -1,0 +1,51 @@
+//! Test tools for `rtsp-stream` and for applications built on it.
+//!
+//! - [`TestServer`]: a real RTSP server on 127.0.0.1 (GStreamer's gst-rtsp-server) serving a
+//!   generated picture of known colours with the wall-clock time of each frame drawn into it,
+//!   so tests can check pixels and measure latency from decoded frames.
+//! - [`FaultProxy`]: a TCP proxy on loopback that can pass, blackhole, cut, refuse or delay.
+//! - [`conformance`]: the scenarios every network backend passes, generic over
+//!   [`CaptureBackend`](rtsp_stream_core::CaptureBackend).
+//! - [`process`]: thread, file-descriptor, memory and CPU figures of a process (Linux).
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod conformance;
+mod pattern;
+pub mod process;
+mod proxy;
+mod server;
+
+pub use pattern::{PATTERN_COLOURS, decode_stamp, stamp_age, stamp_micros_now};
+pub use proxy::{FaultProxy, ProxyMode};
+pub use server::{Codec, ServerOptions, TestServer, TestServerProcess};
+
+/// Errors of the test tools (setting up servers and proxies).
+#[derive(Debug)]
+pub struct TestkitError(pub String);
+
+impl std::fmt::Display for TestkitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for TestkitError {}
+
+impl From<std::io::Error> for TestkitError {
+    fn from(e: std::io::Error) -> Self {
+        TestkitError(e.to_string())
+    }
+}
+
+impl From<gstreamer::glib::Error> for TestkitError {
+    fn from(e: gstreamer::glib::Error) -> Self {
+        TestkitError(e.to_string())
+    }
+}
+
+impl From<gstreamer::glib::BoolError> for TestkitError {
+    fn from(e: gstreamer::glib::BoolError) -> Self {
+        TestkitError(e.to_string())
+    }
+}

@@ -1,0 +1,53 @@
+//! Figures of a process from `/proc` (Linux): threads, open file descriptors, memory, CPU.
+
+use std::time::Duration;
+
+/// Threads of process `pid` (`None`: this process).
+pub fn thread_count(pid: Option<u32>) -> usize {
+    std::fs::read_dir(proc_dir(pid).join("task")).map_or(0, |d| d.count())
+}
+
+/// Open file descriptors of process `pid` (`None`: this process).
+pub fn fd_count(pid: Option<u32>) -> usize {
+    std::fs::read_dir(proc_dir(pid).join("fd")).map_or(0, |d| d.count())
+}
+
+/// Resident set size in bytes of process `pid` (`None`: this process).
+pub fn rss_bytes(pid: Option<u32>) -> u64 {
+    let status = std::fs::read_to_string(proc_dir(pid).join("status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// CPU time (user + system) used so far by process `pid` (`None`: this process), children
+/// that were waited for excluded.
+pub fn cpu_time(pid: Option<u32>) -> Duration {
+    let stat = std::fs::read_to_string(proc_dir(pid).join("stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start behind the last ')'.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // utime and stime are fields 14 and 15 of stat: 11 and 12 after the name.
+    let total = ticks(11) + ticks(12);
+    Duration::from_secs_f64(total as f64 / clock_ticks_per_second())
+}
+
+fn clock_ticks_per_second() -> f64 {
+    // USER_HZ is 100 on every Linux architecture this project runs on.
+    100.0
+}
+
+fn proc_dir(pid: Option<u32>) -> std::path::PathBuf {
+    match pid {
+        Some(pid) => format!("/proc/{pid}").into(),
+        None => "/proc/self".into(),
+    }
+}

@@ -1,0 +1,483 @@
+//! A real RTSP server on loopback: gst-rtsp-server fed by a generated, time-stamped picture.
+
+use crate::TestkitError;
+use crate::pattern::{draw_i420, stamp_micros_now};
+use gstreamer as gst;
+use gstreamer::glib;
+use gstreamer::prelude::*;
+use gstreamer_app as gst_app;
+use gstreamer_rtsp_server as rtsp_server;
+use gstreamer_rtsp_server::prelude::*;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// What the server encodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Codec {
+    /// H.264 (x264, zero-latency tuning, no B-frames).
+    H264,
+    /// H.265 (x265, zero-latency tuning).
+    H265,
+    /// Motion JPEG.
+    Mjpeg,
+}
+
+/// How the test server is set up.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// TCP port on 127.0.0.1; 0 picks a free one (kept across restarts).
+    pub port: u16,
+    /// Mount path, e.g. `/test`.
+    pub mount: String,
+    /// Picture width (even).
+    pub width: u32,
+    /// Picture height (even).
+    pub height: u32,
+    /// Frames per second.
+    pub fps: u32,
+    /// Key frame interval in frames.
+    pub key_interval: u32,
+    /// Codec.
+    pub codec: Codec,
+    /// User name and password the server requires (RTSP basic auth), if any.
+    pub credentials: Option<(String, String)>,
+    /// Refuse TCP transport with `461 Unsupported Transport`, as some cameras do.
+    pub udp_only: bool,
+}
+
+impl Default for ServerOptions {
+    /// 320×240 H.264 at 15 fps with a key frame every half second, on a free port, at `/test`:
+    /// small enough for the conformance suite to hold on two busy cores.
+    fn default() -> Self {
+        ServerOptions {
+            port: 0,
+            mount: "/test".into(),
+            width: 320,
+            height: 240,
+            fps: 15,
+            key_interval: 8,
+            codec: Codec::H264,
+            credentials: None,
+            udp_only: false,
+        }
+    }
+}
+
+impl ServerOptions {
+    fn launch(&self) -> String {
+        let caps = format!(
+            "video/x-raw,format=I420,width={},height={},framerate={}/1,colorimetry=bt601",
+            self.width, self.height, self.fps
+        );
+        let encode = match self.codec {
+            Codec::H264 => format!(
+                "x264enc tune=zerolatency speed-preset=ultrafast key-int-max={} bframes=0 \
+                 ! video/x-h264,profile=constrained-baseline ! rtph264pay name=pay0 pt=96 config-interval=-1",
+                self.key_interval
+            ),
+            Codec::H265 => format!(
+                "x265enc tune=zerolatency speed-preset=ultrafast key-int-max={} \
+                 ! rtph265pay name=pay0 pt=96 config-interval=-1",
+                self.key_interval
+            ),
+            Codec::Mjpeg => "jpegenc quality=85 ! rtpjpegpay name=pay0 pt=26".into(),
+        };
+        format!(
+            "( appsrc name=src is-live=true format=time do-timestamp=true max-buffers=2 \
+             leaky-type=downstream caps={caps} ! {encode} )"
+        )
+    }
+
+    /// Encodes the options for a child process.
+    fn to_args(&self) -> String {
+        let codec = match self.codec {
+            Codec::H264 => "h264",
+            Codec::H265 => "h265",
+            Codec::Mjpeg => "mjpeg",
+        };
+        let (user, pass) = self.credentials.clone().unwrap_or_default();
+        format!(
+            "{}|{}|{}|{}|{}|{}|{}|{}|{}|{}",
+            self.port,
+            self.mount,
+            self.width,
+            self.height,
+            self.fps,
+            self.key_interval,
+            codec,
+            user,
+            pass,
+            self.udp_only
+        )
+    }
+
+    fn from_args(s: &str) -> Option<ServerOptions> {
+        let p: Vec<&str> = s.split('|').collect();
+        if p.len() != 10 {
+            return None;
+        }
+        Some(ServerOptions {
+            port: p[0].parse().ok()?,
+            mount: p[1].into(),
+            width: p[2].parse().ok()?,
+            height: p[3].parse().ok()?,
+            fps: p[4].parse().ok()?,
+            key_interval: p[5].parse().ok()?,
+            codec: match p[6] {
+                "h265" => Codec::H265,
+                "mjpeg" => Codec::Mjpeg,
+                _ => Codec::H264,
+            },
+            credentials: (!p[7].is_empty()).then(|| (p[7].to_owned(), p[8].to_owned())),
+            udp_only: p[9] == "true",
+        })
+    }
+}
+
+/// A running gst-rtsp-server on 127.0.0.1, in this process.
+///
+/// Clients connecting to [`url`](TestServer::url) share one encoded stream. The server can be
+/// stopped (listening socket closed, every client dropped) and started again on the same port,
+/// which is what a camera reboot looks like. Dropping it stops it and joins its thread.
+pub struct TestServer {
+    options: Mutex<ServerOptions>,
+    port: u16,
+    running: Mutex<Option<Running>>,
+}
+
+struct Running {
+    context: glib::MainContext,
+    main_loop: glib::MainLoop,
+    server: rtsp_server::RTSPServer,
+    source: Option<glib::SourceId>,
+    thread: Option<JoinHandle<()>>,
+    feeders_stop: Arc<AtomicBool>,
+}
+
+impl TestServer {
+    /// Starts a server with `options`.
+    pub fn start(options: ServerOptions) -> Result<TestServer, TestkitError> {
+        gst::init()?;
+        let running = Running::start(&options)?;
+        let port = running.server.bound_port() as u16;
+        Ok(TestServer {
+            options: Mutex::new(ServerOptions { port, ..options }),
+            port,
+            running: Mutex::new(Some(running)),
+        })
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `rtsp://127.0.0.1:PORT/MOUNT` (without credentials).
+    pub fn url(&self) -> String {
+        self.url_via(self.port)
+    }
+
+    /// The stream's URL as reached through another port on 127.0.0.1 (a proxy's).
+    pub fn url_via(&self, port: u16) -> String {
+        format!("rtsp://127.0.0.1:{port}{}", self.lock_options().mount)
+    }
+
+    /// The current options.
+    pub fn options(&self) -> ServerOptions {
+        self.lock_options().clone()
+    }
+
+    fn lock_options(&self) -> std::sync::MutexGuard<'_, ServerOptions> {
+        self.options.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Closes the listening socket and every client connection.
+    pub fn stop(&self) {
+        if let Some(running) = self
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            running.shutdown();
+        }
+    }
+
+    /// Starts again on the same port with the current options (after [`stop`](Self::stop)).
+    pub fn restart(&self) -> Result<(), TestkitError> {
+        self.stop();
+        let options = self.options();
+        // The old socket may linger for a moment; retry the bind briefly.
+        let until = Instant::now() + Duration::from_secs(5);
+        loop {
+            match Running::start(&options) {
+                Ok(r) => {
+                    *self.running.lock().unwrap_or_else(PoisonError::into_inner) = Some(r);
+                    return Ok(());
+                }
+                Err(e) if Instant::now() >= until => return Err(e),
+                Err(_) => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+    }
+
+    /// Changes the picture size for new sessions: the server restarts, dropping current
+    /// clients, as a camera does when reconfigured.
+    pub fn set_resolution(&self, width: u32, height: u32) -> Result<(), TestkitError> {
+        {
+            let mut o = self.lock_options();
+            o.width = width;
+            o.height = height;
+        }
+        self.restart()
+    }
+
+    /// Whether the server is running.
+    pub fn is_running(&self) -> bool {
+        self.running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+impl Running {
+    fn start(options: &ServerOptions) -> Result<Running, TestkitError> {
+        let context = glib::MainContext::new();
+        let main_loop = glib::MainLoop::new(Some(&context), false);
+        let server = rtsp_server::RTSPServer::new();
+        server.set_address("127.0.0.1");
+        server.set_service(&options.port.to_string());
+        let mounts = server
+            .mount_points()
+            .ok_or_else(|| TestkitError("server has no mount points".into()))?;
+        let factory = rtsp_server::RTSPMediaFactory::new();
+        factory.set_launch(&options.launch());
+        factory.set_shared(true);
+        if options.udp_only {
+            factory.set_protocols(gstreamer_rtsp::RTSPLowerTrans::UDP);
+        }
+        if let Some((user, pass)) = &options.credentials {
+            let auth = rtsp_server::RTSPAuth::new();
+            let token = rtsp_server::RTSPToken::builder()
+                .field(rtsp_server::RTSP_TOKEN_MEDIA_FACTORY_ROLE, "user")
+                .build();
+            let basic = rtsp_server::RTSPAuth::make_basic(user, pass);
+            auth.add_basic(basic.as_str(), &token);
+            server.set_auth(Some(&auth));
+            let role = gst::Structure::builder("user")
+                .field(rtsp_server::RTSP_PERM_MEDIA_FACTORY_ACCESS, true)
+                .field(rtsp_server::RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, true)
+                .build();
+            factory.add_role_from_structure(&role);
+        }
+        let feeders_stop = Arc::new(AtomicBool::new(false));
+        let (width, height, fps) = (options.width, options.height, options.fps);
+        let stop_all = feeders_stop.clone();
+        factory.connect_media_configure(move |_, media| {
+            let Some(bin) = media.element().downcast::<gst::Bin>().ok() else {
+                return;
+            };
+            let Some(src) = bin
+                .by_name("src")
+                .and_then(|e| e.downcast::<gst_app::AppSrc>().ok())
+            else {
+                return;
+            };
+            let stop = Arc::new(AtomicBool::new(false));
+            let s = stop.clone();
+            media.connect_unprepared(move |_| s.store(true, Ordering::Relaxed));
+            let stop_all = stop_all.clone();
+            std::thread::Builder::new()
+                .name("test-server-feeder".into())
+                .spawn(move || feed(src, width, height, fps, &stop, &stop_all))
+                .expect("spawn feeder");
+        });
+        mounts.add_factory(&options.mount, factory);
+
+        let source = server.attach(Some(&context))?;
+        let thread = {
+            let (context, main_loop) = (context.clone(), main_loop.clone());
+            std::thread::Builder::new()
+                .name("test-server".into())
+                .spawn(move || {
+                    context
+                        .with_thread_default(|| main_loop.run())
+                        .expect("own the server's main context");
+                })?
+        };
+        Ok(Running {
+            context,
+            main_loop,
+            server,
+            source: Some(source),
+            thread: Some(thread),
+            feeders_stop,
+        })
+    }
+
+    fn shutdown(mut self) {
+        let (done_tx, done_rx) = mpsc::channel();
+        let server = self.server.clone();
+        let source = self.source.take();
+        let context = self.context.clone();
+        self.context.invoke(move || {
+            // The listening source lives in our own context, not the default one that
+            // `SourceId::remove` searches.
+            if let Some(source) = source.and_then(|id| context.find_source_by_id(&id)) {
+                source.destroy();
+            }
+            server.client_filter(Some(&mut |_, _| rtsp_server::RTSPFilterResult::Remove));
+            let _ = done_tx.send(());
+        });
+        let _ = done_rx.recv_timeout(Duration::from_secs(5));
+        self.feeders_stop.store(true, Ordering::Relaxed);
+        self.main_loop.quit();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Pushes time-stamped pictures into the media's appsrc at `fps` until the media goes away.
+fn feed(
+    src: gst_app::AppSrc,
+    width: u32,
+    height: u32,
+    fps: u32,
+    stop: &AtomicBool,
+    stop_all: &AtomicBool,
+) {
+    let size = (width * height * 3 / 2) as usize;
+    let period = Duration::from_secs(1) / fps.max(1);
+    let mut template = vec![0u8; size];
+    draw_i420(&mut template, width, height, 0);
+    let mut next = Instant::now();
+    while !stop.load(Ordering::Relaxed) && !stop_all.load(Ordering::Relaxed) {
+        let mut buffer = match gst::Buffer::with_size(size) {
+            Ok(b) => b,
+            Err(_) => return,
+        };
+        {
+            let Some(buf) = buffer.get_mut() else { return };
+            let Ok(mut map) = buf.map_writable() else {
+                return;
+            };
+            map.copy_from_slice(&template);
+            crate::pattern::draw_stamp_rows(&mut map, width, height, stamp_micros_now());
+        }
+        // Flushing before the first PLAY and after teardown: keep the pace, try again.
+        let _ = src.push_buffer(buffer);
+        next += period;
+        let now = Instant::now();
+        if next > now {
+            std::thread::sleep(next - now);
+        } else {
+            next = now;
+        }
+    }
+}
+
+/// A [`TestServer`] in a child process, so that its encoding does not count against the
+/// process being measured. The child is the current executable, re-run with an environment
+/// variable that makes [`serve_child_if_requested`](TestServerProcess::serve_child_if_requested)
+/// serve instead of doing its normal work. It exits when its standard input closes, so it
+/// cannot outlive the parent; dropping this handle kills it.
+pub struct TestServerProcess {
+    child: Child,
+    port: u16,
+    mount: String,
+}
+
+const SERVE_ENV: &str = "RTSP_STREAM_TESTKIT_SERVE";
+
+impl TestServerProcess {
+    /// Spawns the current executable with `args` (for a test binary: `--exact NAME` of a test
+    /// that calls `serve_child_if_requested` first) as a server with `options`.
+    pub fn spawn(options: &ServerOptions, args: &[&str]) -> Result<Self, TestkitError> {
+        let mut child = Command::new(std::env::current_exe()?)
+            .args(args)
+            .env(SERVE_ENV, options.to_args())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        let stdout = child.stdout.take().expect("piped");
+        let mut lines = BufReader::new(stdout).lines();
+        let port = loop {
+            match lines.next() {
+                Some(Ok(line)) => {
+                    if let Some(port) = line.strip_prefix("TESTKIT-SERVER-READY ") {
+                        break port
+                            .trim()
+                            .parse::<u16>()
+                            .map_err(|e| TestkitError(e.to_string()))?;
+                    }
+                }
+                _ => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(TestkitError(
+                        "the server process ended before it was ready".into(),
+                    ));
+                }
+            }
+        };
+        Ok(TestServerProcess {
+            child,
+            port,
+            mount: options.mount.clone(),
+        })
+    }
+
+    /// The process id of the server.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// `rtsp://127.0.0.1:PORT/MOUNT`.
+    pub fn url(&self) -> String {
+        format!("rtsp://127.0.0.1:{}{}", self.port, self.mount)
+    }
+
+    /// In the child: if this process was spawned as a server, serve until standard input
+    /// closes and exit; otherwise return at once. Call it first thing.
+    pub fn serve_child_if_requested() {
+        let Ok(spec) = std::env::var(SERVE_ENV) else {
+            return;
+        };
+        let options = ServerOptions::from_args(&spec).expect("valid server options");
+        let server = TestServer::start(options).expect("test server starts");
+        println!("TESTKIT-SERVER-READY {}", server.port());
+        let _ = std::io::stdout().flush();
+        let mut sink = String::new();
+        while std::io::stdin().read_line(&mut sink).is_ok_and(|n| n > 0) {}
+        drop(server);
+        std::process::exit(0);
+    }
+}
+
+impl Drop for TestServerProcess {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let until = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < until {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
