@@ -27,6 +27,10 @@ pub enum AnyConfig {
     #[cfg(feature = "mock")]
     #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
     Mock(rtsp_stream_core::MockConfig),
+    /// FFmpeg.
+    #[cfg(feature = "ffmpeg")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ffmpeg")))]
+    Ffmpeg(rtsp_stream_ffmpeg::FfmpegConfig),
 }
 
 impl AnyConfig {
@@ -48,7 +52,11 @@ impl AnyConfig {
     }
 
     fn compiled(name: &str) -> bool {
-        matches!(name, "mock" if cfg!(feature = "mock"))
+        match name {
+            "mock" => cfg!(feature = "mock"),
+            "ffmpeg" => cfg!(feature = "ffmpeg"),
+            _ => false,
+        }
     }
 
     /// The backend called `name` (case-insensitive) with its default configuration.
@@ -58,6 +66,10 @@ impl AnyConfig {
             "auto" | "" => Self::auto(),
             #[cfg(feature = "mock")]
             "mock" => Ok(AnyConfig::Mock(rtsp_stream_core::MockConfig::default())),
+            #[cfg(feature = "ffmpeg")]
+            "ffmpeg" => Ok(AnyConfig::Ffmpeg(
+                rtsp_stream_ffmpeg::FfmpegConfig::default(),
+            )),
             other => {
                 let known = Self::PRIORITY.contains(&other) || other == "mock";
                 Err(Error::new(
@@ -113,6 +125,8 @@ impl AnyConfig {
             AnyConfig::Auto => "auto",
             #[cfg(feature = "mock")]
             AnyConfig::Mock(_) => "mock",
+            #[cfg(feature = "ffmpeg")]
+            AnyConfig::Ffmpeg(_) => "ffmpeg",
         }
     }
 }
@@ -124,6 +138,10 @@ pub enum AnyCapture {
     #[cfg(feature = "mock")]
     #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
     Mock(<rtsp_stream_core::MockBackend as CaptureBackend>::Capture),
+    /// An FFmpeg capture.
+    #[cfg(feature = "ffmpeg")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ffmpeg")))]
+    Ffmpeg(rtsp_stream_ffmpeg::FfmpegCapture),
 }
 
 impl std::fmt::Debug for AnyCapture {
@@ -157,6 +175,10 @@ impl CaptureBackend for AnyBackend {
             AnyConfig::Mock(c) => {
                 rtsp_stream_core::MockBackend::open(c, request, ctx).map(AnyCapture::Mock)
             }
+            #[cfg(feature = "ffmpeg")]
+            AnyConfig::Ffmpeg(c) => {
+                rtsp_stream_ffmpeg::FfmpegBackend::open(c, request, ctx).map(AnyCapture::Ffmpeg)
+            }
         }
     }
 }
@@ -170,6 +192,8 @@ impl Capture for AnyCapture {
         match self {
             #[cfg(feature = "mock")]
             AnyCapture::Mock(c) => c.read(sink, ctx),
+            #[cfg(feature = "ffmpeg")]
+            AnyCapture::Ffmpeg(c) => c.read(sink, ctx),
             #[allow(unreachable_patterns)]
             _ => {
                 let _ = (sink, ctx);
@@ -182,6 +206,8 @@ impl Capture for AnyCapture {
         match self {
             #[cfg(feature = "mock")]
             AnyCapture::Mock(c) => c.props(),
+            #[cfg(feature = "ffmpeg")]
+            AnyCapture::Ffmpeg(c) => c.props(),
             #[allow(unreachable_patterns)]
             _ => unreachable!("no backend compiled in"),
         }
@@ -191,6 +217,8 @@ impl Capture for AnyCapture {
         match self {
             #[cfg(feature = "mock")]
             AnyCapture::Mock(c) => c.close(ctx),
+            #[cfg(feature = "ffmpeg")]
+            AnyCapture::Ffmpeg(c) => c.close(ctx),
             #[allow(unreachable_patterns)]
             _ => {
                 let _ = ctx;

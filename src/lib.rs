@@ -47,3 +47,8 @@ pub mod mock {
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub use rtsp_stream_core::{MockBackend, MockConfig, MockScript};
+
+/// The FFmpeg backend (feature `ffmpeg`).
+#[cfg(feature = "ffmpeg")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ffmpeg")))]
+pub use rtsp_stream_ffmpeg::{FfmpegBackend, FfmpegConfig};

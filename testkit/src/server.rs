@@ -75,7 +75,7 @@ impl ServerOptions {
         );
         let encode = match self.codec {
             Codec::H264 => format!(
-                "x264enc tune=zerolatency speed-preset=ultrafast key-int-max={} bframes=0 \
+                "x264enc tune=zerolatency speed-preset=ultrafast key-int-max={} bframes=0 threads=1 \
                  ! video/x-h264,profile=constrained-baseline ! rtph264pay name=pay0 pt=96 config-interval=-1",
                 self.key_interval
             ),

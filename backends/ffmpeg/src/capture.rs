@@ -24,8 +24,9 @@ pub struct FfmpegCapture {
     scaler: Option<Scaler>,
     decoded: frame::Video,
     packet: Packet,
-    /// Skip packets until a key frame: at the start, and after a decode error or a frame
-    /// FFmpeg marks corrupt, so a smeared picture is never delivered.
+    /// Drop decoded frames until a key frame: at the start, and after a decode error, lost
+    /// data or a frame FFmpeg marks corrupt or concealed, so a smeared picture is never
+    /// delivered.
     waiting_for_key: bool,
     /// Set once the demuxer reported the end; then the decoder is drained.
     draining: bool,
@@ -83,7 +84,21 @@ impl FfmpegCapture {
             count: config.decoder_threads.max(1),
             ..Default::default()
         });
-        context.set_flags(codec::Flags::LOW_DELAY);
+        // SAFETY: plain fields of the codec parameters and of the not yet opened context.
+        unsafe {
+            let delay = (*stream.parameters().as_ptr()).video_delay;
+            if network && delay == 0 {
+                // Output each frame at once; only for streams without B-frames, whose
+                // reordering this flag would break.
+                context.set_flags(codec::Flags::LOW_DELAY);
+            }
+            if network {
+                // The demuxer hands over RTP payloads unparsed (see open.rs); the decoder
+                // assembles the slices of a picture itself and outputs it as soon as its last
+                // slice is decoded, without waiting for the next picture to begin.
+                (*context.as_mut_ptr()).flags2 |= ffi::AV_CODEC_FLAG2_CHUNKS as i32;
+            }
+        }
         let decoder = context
             .decoder()
             .video()
@@ -117,10 +132,18 @@ impl FfmpegCapture {
         loop {
             match self.decoder.receive_frame(&mut self.decoded) {
                 Ok(()) => {
-                    if self.decoded.is_corrupt() {
+                    // SAFETY: reads a plain field of the frame the decoder just filled.
+                    let concealed = unsafe { (*self.decoded.as_ptr()).decode_error_flags } != 0;
+                    if self.decoded.is_corrupt() || concealed {
                         ctx.report_decode_error();
                         self.waiting_for_key = true;
                         continue;
+                    }
+                    if self.waiting_for_key {
+                        if !self.decoded.is_key() {
+                            continue;
+                        }
+                        self.waiting_for_key = false;
                     }
                     return Ok(Some(()));
                 }
@@ -137,6 +160,9 @@ impl FfmpegCapture {
                 // receive_frame said "again" while draining: nothing more will come.
                 return Ok(None);
             }
+            // A fresh packet each time: reusing one would leak the previous packet's buffer,
+            // av_read_frame does not release what it overwrites.
+            self.packet = Packet::empty();
             match self.packet.read(&mut self.input) {
                 Ok(()) => {}
                 Err(ffmpeg_next::Error::Eof) if !self.network => {
@@ -149,11 +175,13 @@ impl FfmpegCapture {
             if self.packet.stream() != self.stream_index {
                 continue;
             }
-            if self.waiting_for_key {
-                if !self.packet.is_key() {
-                    continue;
-                }
-                self.waiting_for_key = false;
+            if self.packet.is_corrupt() {
+                // The demuxer saw data missing (lost packets): what follows until the next key
+                // frame would decode into a smeared picture.
+                ctx.report_decode_error();
+                self.decoder.flush();
+                self.waiting_for_key = true;
+                continue;
             }
             if let Err(e) = self.decoder.send_packet(&self.packet) {
                 match e {

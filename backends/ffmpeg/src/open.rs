@@ -90,7 +90,20 @@ fn options(
             .as_micros()
             .to_string(),
     );
-    dict.set("fflags", "nobuffer");
+    // nobuffer: no demuxer buffering (the packets read while probing are dropped, not
+    // queued). noparse: FFmpeg's H.264 parser on
+    // the RTP path releases an access unit only when the next one begins (one frame of
+    // latency) and splits multi-slice pictures into separate "frames" that decode as
+    // concealed halves; the decoder, in chunk mode, assembles slices itself (capture.rs).
+    let network = request
+        .source()
+        .scheme()
+        .is_some_and(|s| NETWORK_SCHEMES.contains(&s.as_str()));
+    // Files keep FFmpeg's defaults: `nobuffer` would also drop the packets read while probing,
+    // which for a file are its first frames.
+    if network {
+        dict.set("fflags", "nobuffer+noparse");
+    }
     dict.set(
         "analyzeduration",
         &config.analyze_duration.as_micros().to_string(),

@@ -44,7 +44,8 @@ fn close(a: u8, b: u8) -> bool {
     (a as i32 - b as i32).abs() <= 12
 }
 
-fn check_colours(frame: &rtsp_stream_core::Frame) {
+/// Asserts the three colour bars of the test picture within ±12 per channel (or in luma).
+pub fn assert_pattern_colours(frame: &rtsp_stream_core::Frame) {
     let (w, h) = (frame.width(), frame.height());
     for (i, rgb) in PATTERN_COLOURS.iter().enumerate() {
         let x = w * (2 * i as u32 + 1) / 6;
@@ -88,7 +89,7 @@ pub fn first_frame_and_pixel_formats<B: CaptureBackend>(config: &B::Config) {
         assert_eq!((frame.width(), frame.height()), (320, 240));
         assert_eq!(frame.pixel_format(), format);
         assert!(frame.stride() >= 320 * format.bytes_per_pixel());
-        check_colours(&frame);
+        assert_pattern_colours(&frame);
         stream.stop();
     }
 }

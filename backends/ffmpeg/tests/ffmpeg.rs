@@ -1,0 +1,186 @@
+//! What the FFmpeg backend does beyond the shared suite: other codecs, files (pacing, end of
+//! stream, looping), devices through an input format, damaged input, error kinds.
+
+use rtsp_stream_core::{ErrorKind, Event, State, VideoStream};
+use rtsp_stream_ffmpeg::{FfmpegBackend, FfmpegConfig};
+use rtsp_stream_testkit::conformance::{EventRecorder, assert_pattern_colours, serial};
+use rtsp_stream_testkit::{Codec, ServerOptions, TestServer};
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const PATIENCE: Duration = Duration::from_secs(20);
+
+fn stream(url: &str, config: FfmpegConfig, events: &EventRecorder) -> VideoStream<FfmpegBackend> {
+    VideoStream::<FfmpegBackend>::builder_with(url, config)
+        .open_timeout(Duration::from_secs(5))
+        .stall_timeout(Duration::from_secs(3))
+        .reconnect_delay(Duration::from_millis(100))
+        .on_event(events.handler())
+        .start()
+        .unwrap()
+}
+
+/// A 1 s, 25 fps H.264 clip with a key frame every 5 frames, made with the ffmpeg tool.
+fn clip(name: &str, extra: &[&str]) -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let status = Command::new("ffmpeg")
+        .args(["-y", "-loglevel", "error", "-f", "lavfi", "-i"])
+        .arg("testsrc2=size=160x120:rate=25:duration=1")
+        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "5"])
+        .args(extra)
+        .arg(&path)
+        .status()
+        .expect("the ffmpeg tool runs");
+    assert!(status.success());
+    path
+}
+
+#[test]
+fn h265_and_mjpeg_streams_decode() {
+    let _serial = serial();
+    for codec in [Codec::H265, Codec::Mjpeg] {
+        let server = TestServer::start(ServerOptions {
+            codec,
+            ..ServerOptions::default()
+        })
+        .unwrap();
+        let events = EventRecorder::new();
+        let s = stream(&server.url(), FfmpegConfig::default(), &events);
+        let frame = s
+            .wait_next(0, PATIENCE)
+            .unwrap_or_else(|| panic!("no {codec:?} frame; events {:?}", events.names()));
+        assert_pattern_colours(&frame);
+        let codec_name = s.props().unwrap().codec.unwrap();
+        let want = if codec == Codec::H265 {
+            "hevc"
+        } else {
+            "mjpeg"
+        };
+        assert_eq!(codec_name, want);
+        s.stop();
+    }
+}
+
+#[test]
+fn the_first_frame_is_a_key_frame() {
+    let _serial = serial();
+    let server = TestServer::start(ServerOptions::default()).unwrap();
+    let events = EventRecorder::new();
+    let s = stream(&server.url(), FfmpegConfig::default(), &events);
+    let frame = s
+        .wait_next(0, PATIENCE)
+        .unwrap_or_else(|| panic!("no frame; events {:?}", events.events()));
+    assert_eq!(frame.is_key_frame(), Some(true));
+    assert!(frame.pts().is_some());
+    s.stop();
+}
+
+#[test]
+fn a_file_plays_at_its_own_rate_and_ends_without_retrying() {
+    let path = clip("paced.mp4", &[]);
+    let events = EventRecorder::new();
+    let t = Instant::now();
+    let s = stream(path.to_str().unwrap(), FfmpegConfig::default(), &events);
+    events.wait_nth("end_of_stream", 0, PATIENCE);
+    let took = t.elapsed();
+    assert_eq!(s.stats().frames_decoded, 25, "{:?}", s.stats());
+    assert!(
+        took >= Duration::from_millis(800),
+        "1 s of video took {took:?}"
+    );
+    assert_eq!(s.state(), State::Finished);
+    assert_eq!(events.count("connecting"), 1, "a finished file was retried");
+}
+
+#[test]
+fn a_looping_file_starts_again() {
+    let path = clip("looped.mp4", &[]);
+    let events = EventRecorder::new();
+    let config = FfmpegConfig {
+        loop_files: true,
+        pace_files: false,
+        ..FfmpegConfig::default()
+    };
+    let s = stream(path.to_str().unwrap(), config, &events);
+    assert!(
+        s.wait_next(60, PATIENCE).is_some(),
+        "fewer than 60 frames from a 25-frame loop"
+    );
+    assert_eq!(events.count("end_of_stream"), 0);
+    assert_eq!(events.count("connecting"), 1);
+    s.stop();
+}
+
+#[test]
+fn a_device_is_opened_through_its_input_format() {
+    // lavfi stands in for a capture device: it is opened by format name, not by URL.
+    let events = EventRecorder::new();
+    let config = FfmpegConfig {
+        input_format: Some("lavfi".into()),
+        ..FfmpegConfig::default()
+    };
+    let s = stream("testsrc2=size=96x64:rate=10", config, &events);
+    let frame = s
+        .wait_next(0, PATIENCE)
+        .expect("a frame from the lavfi device");
+    assert_eq!((frame.width(), frame.height()), (96, 64));
+    s.stop();
+}
+
+#[test]
+fn damaged_input_skips_to_the_next_key_frame() {
+    let path = clip("damaged.ts", &["-f", "mpegts"]);
+    let mut bytes = std::fs::read(&path).unwrap();
+    // Drop twenty transport-stream packets from the middle, as a lossy link would: the
+    // demuxer notices the gap and marks the damaged packet.
+    let start = bytes.len() / 2 / 188 * 188;
+    bytes.drain(start..start + 188 * 20);
+    let damaged = path.with_file_name("damaged-really.ts");
+    std::fs::write(&damaged, &bytes).unwrap();
+    let events = EventRecorder::new();
+    let config = FfmpegConfig {
+        pace_files: false,
+        ..FfmpegConfig::default()
+    };
+    let s = stream(damaged.to_str().unwrap(), config, &events);
+    events.wait_nth("end_of_stream", 0, PATIENCE);
+    let stats = s.stats();
+    assert!(
+        stats.decode_errors >= 1,
+        "no decode error counted: {stats:?}"
+    );
+    assert!(
+        stats.frames_decoded < 25,
+        "damaged frames were delivered: {stats:?}"
+    );
+    assert!(
+        stats.frames_decoded >= 10,
+        "too few frames survived: {stats:?}"
+    );
+}
+
+#[test]
+fn sources_that_cannot_work_are_permanent_errors() {
+    for (source, kind) in [
+        ("nosuchscheme://camera/stream", ErrorKind::InvalidSource),
+        ("/no/such/file.mp4", ErrorKind::NotFound),
+    ] {
+        let events = EventRecorder::new();
+        let s = stream(source, FfmpegConfig::default(), &events);
+        let (_, e) = events.wait_nth("gave_up", 0, PATIENCE);
+        let Event::GaveUp { error } = e else {
+            unreachable!()
+        };
+        assert_eq!(error.kind(), kind, "{source}: {error}");
+        assert_eq!(events.count("connecting"), 1, "{source} was retried");
+        let until = Instant::now() + PATIENCE;
+        while s.is_running() {
+            assert!(
+                Instant::now() < until,
+                "the stream kept running after giving up"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
