@@ -96,7 +96,7 @@ impl FfmpegCapture {
                 // The demuxer hands over RTP payloads unparsed (see open.rs); the decoder
                 // assembles the slices of a picture itself and outputs it as soon as its last
                 // slice is decoded, without waiting for the next picture to begin.
-                (*context.as_mut_ptr()).flags2 |= ffi::AV_CODEC_FLAG2_CHUNKS as i32;
+                (*context.as_mut_ptr()).flags2 |= ffi::AV_CODEC_FLAG2_CHUNKS;
             }
         }
         let decoder = context
