@@ -52,11 +52,7 @@ impl AnyConfig {
     }
 
     fn compiled(name: &str) -> bool {
-        match name {
-            "mock" => cfg!(feature = "mock"),
-            "ffmpeg" => cfg!(feature = "ffmpeg"),
-            _ => false,
-        }
+        (name == "mock" && cfg!(feature = "mock")) || (name == "ffmpeg" && cfg!(feature = "ffmpeg"))
     }
 
     /// The backend called `name` (case-insensitive) with its default configuration.
@@ -141,7 +137,7 @@ pub enum AnyCapture {
     /// An FFmpeg capture.
     #[cfg(feature = "ffmpeg")]
     #[cfg_attr(docsrs, doc(cfg(feature = "ffmpeg")))]
-    Ffmpeg(rtsp_stream_ffmpeg::FfmpegCapture),
+    Ffmpeg(Box<rtsp_stream_ffmpeg::FfmpegCapture>),
 }
 
 impl std::fmt::Debug for AnyCapture {
@@ -176,9 +172,8 @@ impl CaptureBackend for AnyBackend {
                 rtsp_stream_core::MockBackend::open(c, request, ctx).map(AnyCapture::Mock)
             }
             #[cfg(feature = "ffmpeg")]
-            AnyConfig::Ffmpeg(c) => {
-                rtsp_stream_ffmpeg::FfmpegBackend::open(c, request, ctx).map(AnyCapture::Ffmpeg)
-            }
+            AnyConfig::Ffmpeg(c) => rtsp_stream_ffmpeg::FfmpegBackend::open(c, request, ctx)
+                .map(|capture| AnyCapture::Ffmpeg(Box::new(capture))),
         }
     }
 }
