@@ -31,6 +31,18 @@ pub enum AnyConfig {
     #[cfg(feature = "ffmpeg")]
     #[cfg_attr(docsrs, doc(cfg(feature = "ffmpeg")))]
     Ffmpeg(rtsp_stream_ffmpeg::FfmpegConfig),
+    /// GStreamer.
+    #[cfg(feature = "gstreamer")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "gstreamer")))]
+    Gstreamer(rtsp_stream_gstreamer::GstreamerConfig),
+    /// OpenCV.
+    #[cfg(feature = "opencv")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "opencv")))]
+    Opencv(rtsp_stream_opencv::OpencvConfig),
+    /// A local camera through nokhwa.
+    #[cfg(feature = "webcam")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "webcam")))]
+    Webcam(rtsp_stream_webcam::WebcamConfig),
 }
 
 impl AnyConfig {
@@ -52,7 +64,14 @@ impl AnyConfig {
     }
 
     fn compiled(name: &str) -> bool {
-        (name == "mock" && cfg!(feature = "mock")) || (name == "ffmpeg" && cfg!(feature = "ffmpeg"))
+        const COMPILED: [(&str, bool); 5] = [
+            ("mock", cfg!(feature = "mock")),
+            ("ffmpeg", cfg!(feature = "ffmpeg")),
+            ("gstreamer", cfg!(feature = "gstreamer")),
+            ("opencv", cfg!(feature = "opencv")),
+            ("webcam", cfg!(feature = "webcam")),
+        ];
+        COMPILED.iter().any(|&(n, on)| on && n == name)
     }
 
     /// The backend called `name` (case-insensitive) with its default configuration.
@@ -65,6 +84,18 @@ impl AnyConfig {
             #[cfg(feature = "ffmpeg")]
             "ffmpeg" => Ok(AnyConfig::Ffmpeg(
                 rtsp_stream_ffmpeg::FfmpegConfig::default(),
+            )),
+            #[cfg(feature = "gstreamer")]
+            "gstreamer" => Ok(AnyConfig::Gstreamer(
+                rtsp_stream_gstreamer::GstreamerConfig::default(),
+            )),
+            #[cfg(feature = "opencv")]
+            "opencv" => Ok(AnyConfig::Opencv(
+                rtsp_stream_opencv::OpencvConfig::default(),
+            )),
+            #[cfg(feature = "webcam")]
+            "webcam" => Ok(AnyConfig::Webcam(
+                rtsp_stream_webcam::WebcamConfig::default(),
             )),
             other => {
                 let known = Self::PRIORITY.contains(&other) || other == "mock";
@@ -123,6 +154,12 @@ impl AnyConfig {
             AnyConfig::Mock(_) => "mock",
             #[cfg(feature = "ffmpeg")]
             AnyConfig::Ffmpeg(_) => "ffmpeg",
+            #[cfg(feature = "gstreamer")]
+            AnyConfig::Gstreamer(_) => "gstreamer",
+            #[cfg(feature = "opencv")]
+            AnyConfig::Opencv(_) => "opencv",
+            #[cfg(feature = "webcam")]
+            AnyConfig::Webcam(_) => "webcam",
         }
     }
 }
@@ -138,6 +175,18 @@ pub enum AnyCapture {
     #[cfg(feature = "ffmpeg")]
     #[cfg_attr(docsrs, doc(cfg(feature = "ffmpeg")))]
     Ffmpeg(Box<rtsp_stream_ffmpeg::FfmpegCapture>),
+    /// A GStreamer capture.
+    #[cfg(feature = "gstreamer")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "gstreamer")))]
+    Gstreamer(rtsp_stream_gstreamer::GstreamerCapture),
+    /// An OpenCV capture.
+    #[cfg(feature = "opencv")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "opencv")))]
+    Opencv(rtsp_stream_opencv::OpencvCapture),
+    /// A webcam capture.
+    #[cfg(feature = "webcam")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "webcam")))]
+    Webcam(rtsp_stream_webcam::WebcamCapture),
 }
 
 impl std::fmt::Debug for AnyCapture {
@@ -174,6 +223,19 @@ impl CaptureBackend for AnyBackend {
             #[cfg(feature = "ffmpeg")]
             AnyConfig::Ffmpeg(c) => rtsp_stream_ffmpeg::FfmpegBackend::open(c, request, ctx)
                 .map(|capture| AnyCapture::Ffmpeg(Box::new(capture))),
+            #[cfg(feature = "gstreamer")]
+            AnyConfig::Gstreamer(c) => {
+                rtsp_stream_gstreamer::GstreamerBackend::open(c, request, ctx)
+                    .map(AnyCapture::Gstreamer)
+            }
+            #[cfg(feature = "opencv")]
+            AnyConfig::Opencv(c) => {
+                rtsp_stream_opencv::OpencvBackend::open(c, request, ctx).map(AnyCapture::Opencv)
+            }
+            #[cfg(feature = "webcam")]
+            AnyConfig::Webcam(c) => {
+                rtsp_stream_webcam::WebcamBackend::open(c, request, ctx).map(AnyCapture::Webcam)
+            }
         }
     }
 }
@@ -189,6 +251,12 @@ impl Capture for AnyCapture {
             AnyCapture::Mock(c) => c.read(sink, ctx),
             #[cfg(feature = "ffmpeg")]
             AnyCapture::Ffmpeg(c) => c.read(sink, ctx),
+            #[cfg(feature = "gstreamer")]
+            AnyCapture::Gstreamer(c) => c.read(sink, ctx),
+            #[cfg(feature = "opencv")]
+            AnyCapture::Opencv(c) => c.read(sink, ctx),
+            #[cfg(feature = "webcam")]
+            AnyCapture::Webcam(c) => c.read(sink, ctx),
             #[allow(unreachable_patterns)]
             _ => {
                 let _ = (sink, ctx);
@@ -203,6 +271,12 @@ impl Capture for AnyCapture {
             AnyCapture::Mock(c) => c.props(),
             #[cfg(feature = "ffmpeg")]
             AnyCapture::Ffmpeg(c) => c.props(),
+            #[cfg(feature = "gstreamer")]
+            AnyCapture::Gstreamer(c) => c.props(),
+            #[cfg(feature = "opencv")]
+            AnyCapture::Opencv(c) => c.props(),
+            #[cfg(feature = "webcam")]
+            AnyCapture::Webcam(c) => c.props(),
             #[allow(unreachable_patterns)]
             _ => unreachable!("no backend compiled in"),
         }
@@ -214,6 +288,12 @@ impl Capture for AnyCapture {
             AnyCapture::Mock(c) => c.close(ctx),
             #[cfg(feature = "ffmpeg")]
             AnyCapture::Ffmpeg(c) => c.close(ctx),
+            #[cfg(feature = "gstreamer")]
+            AnyCapture::Gstreamer(c) => c.close(ctx),
+            #[cfg(feature = "opencv")]
+            AnyCapture::Opencv(c) => c.close(ctx),
+            #[cfg(feature = "webcam")]
+            AnyCapture::Webcam(c) => c.close(ctx),
             #[allow(unreachable_patterns)]
             _ => {
                 let _ = ctx;

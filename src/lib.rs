@@ -34,8 +34,8 @@ pub use any::{AnyBackend, AnyCapture, AnyConfig, BACKEND_ENV_VAR};
 pub use rtsp_stream_core::{
     Capture, CaptureBackend, CaptureContext, Clock, Credentials, DisconnectReason, Error,
     ErrorKind, Event, Frame, FrameSink, LOG_TARGET, ManualClock, Notice, OpenRequest, PixelFormat,
-    ReadStatus, Secret, SourceUrl, State, Stats, StopHandle, StreamOptions, StreamProps,
-    SystemClock, Transport, VideoStream, VideoStreamBuilder, WakeSignal, redact_text,
+    ReadStatus, Secret, SourceUrl, State, Stats, StopHandle, StreamMemory, StreamOptions,
+    StreamProps, SystemClock, Transport, VideoStream, VideoStreamBuilder, WakeSignal, redact_text,
 };
 
 /// The scripted mock backend, for testing applications without a camera.
@@ -52,3 +52,18 @@ pub use rtsp_stream_core::{MockBackend, MockConfig, MockScript};
 #[cfg(feature = "ffmpeg")]
 #[cfg_attr(docsrs, doc(cfg(feature = "ffmpeg")))]
 pub use rtsp_stream_ffmpeg::{FfmpegBackend, FfmpegConfig};
+
+/// The GStreamer backend (feature `gstreamer`).
+#[cfg(feature = "gstreamer")]
+#[cfg_attr(docsrs, doc(cfg(feature = "gstreamer")))]
+pub use rtsp_stream_gstreamer::{GstreamerBackend, GstreamerConfig};
+
+/// The OpenCV backend (feature `opencv`).
+#[cfg(feature = "opencv")]
+#[cfg_attr(docsrs, doc(cfg(feature = "opencv")))]
+pub use rtsp_stream_opencv::{OpencvBackend, OpencvConfig};
+
+/// The local webcam backend (feature `webcam`).
+#[cfg(feature = "webcam")]
+#[cfg_attr(docsrs, doc(cfg(feature = "webcam")))]
+pub use rtsp_stream_webcam::{WebcamBackend, WebcamConfig, list_devices};

@@ -3,6 +3,7 @@
 use crate::clock::Clock;
 use crate::error::{Error, ErrorKind};
 use crate::frame::{FrameSink, StreamProps};
+use crate::memory::StreamMemory;
 use crate::options::{StreamOptions, Transport};
 use crate::redact::{Credentials, SourceUrl};
 use crate::wake::WakeSignal;
@@ -106,6 +107,8 @@ pub struct OpenRequest {
     pub(crate) source: SourceUrl,
     pub(crate) credentials: Option<Credentials>,
     pub(crate) options: StreamOptions,
+    /// Shared by clones: one memory per stream.
+    memory: Arc<StreamMemory>,
 }
 
 impl OpenRequest {
@@ -124,7 +127,13 @@ impl OpenRequest {
             source,
             credentials,
             options,
+            memory: Arc::default(),
         }
+    }
+
+    /// What the backend remembers across this stream's connections (see [`StreamMemory`]).
+    pub fn memory(&self) -> &StreamMemory {
+        &self.memory
     }
 
     /// The source as given (its printable form is redacted).

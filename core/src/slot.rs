@@ -90,6 +90,17 @@ impl Slot {
         (gate.active_run == run).then(f)
     }
 
+    /// Runs `f` under the gate if connection `generation` of `run` may still publish.
+    pub(crate) fn if_session_active<T>(
+        &self,
+        run: u64,
+        generation: u64,
+        f: impl FnOnce() -> T,
+    ) -> Option<T> {
+        let gate = self.lock();
+        (gate.active_run == run && gate.active_session == generation).then(f)
+    }
+
     /// Gives `frame` the next sequence number and makes it the newest. `frame` must be
     /// unique (just filled). Returns false, publishing nothing, if connection `generation` of
     /// `run` is muted.

@@ -6,17 +6,21 @@
 //! - [`FaultProxy`]: a TCP proxy on loopback that can pass, blackhole, cut, refuse or delay.
 //! - [`conformance`]: the scenarios every network backend passes, generic over
 //!   [`CaptureBackend`](rtsp_stream_core::CaptureBackend).
+//! - [`clip`]: short video files for tests of file sources.
 //! - [`process`]: thread, file-descriptor, memory and CPU figures of a process (Linux).
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod clip;
 pub mod conformance;
 mod pattern;
 pub mod process;
 mod proxy;
 mod server;
 
-pub use pattern::{PATTERN_COLOURS, decode_stamp, stamp_age, stamp_micros_now};
+pub use pattern::{
+    PATTERN_COLOURS, decode_stamp, decode_stamp_packed, stamp_age, stamp_micros_now,
+};
 pub use proxy::{FaultProxy, ProxyMode};
 pub use server::{Codec, ServerOptions, TestServer, TestServerProcess};
 

@@ -76,23 +76,39 @@ pub(crate) fn draw_stamp_rows(buf: &mut [u8], width: u32, height: u32, stamp: u6
 /// Reads the stamp back from a decoded frame: the generation time in µs modulo 2^40.
 /// `None` if the frame is too small to carry one.
 pub fn decode_stamp(frame: &Frame) -> Option<u64> {
-    let (w, h) = (frame.width(), frame.height());
-    if h < 2 * ROW_HEIGHT || w < COLUMNS {
+    stamp_from(frame.width(), frame.height(), |x, y| {
+        let px = frame.pixel(x, y);
+        match frame.pixel_format() {
+            PixelFormat::Gray8 => px[0] as u32,
+            _ => (px[0] as u32 + px[1] as u32 + px[2] as u32) / 3,
+        }
+    })
+}
+
+/// Like [`decode_stamp`] for a packed 3-byte-per-pixel picture (BGR or RGB) that is not a
+/// [`Frame`], e.g. one read from another program's output.
+pub fn decode_stamp_packed(data: &[u8], width: u32, height: u32) -> Option<u64> {
+    if data.len() < width as usize * height as usize * 3 {
         return None;
     }
-    let stamp_top = h - 2 * ROW_HEIGHT;
-    let block_w = w / COLUMNS;
+    stamp_from(width, height, |x, y| {
+        let i = (y as usize * width as usize + x as usize) * 3;
+        (data[i] as u32 + data[i + 1] as u32 + data[i + 2] as u32) / 3
+    })
+}
+
+fn stamp_from(width: u32, height: u32, luma_at: impl Fn(u32, u32) -> u32) -> Option<u64> {
+    if height < 2 * ROW_HEIGHT || width < COLUMNS {
+        return None;
+    }
+    let stamp_top = height - 2 * ROW_HEIGHT;
+    let block_w = width / COLUMNS;
     let mut value = 0u64;
     for bit in 0..BITS {
         let (row, col) = (bit / COLUMNS, bit % COLUMNS);
         let x = col * block_w + block_w / 2;
         let y = stamp_top + row * ROW_HEIGHT + ROW_HEIGHT / 2;
-        let px = frame.pixel(x, y);
-        let luma = match frame.pixel_format() {
-            PixelFormat::Gray8 => px[0] as u32,
-            _ => (px[0] as u32 + px[1] as u32 + px[2] as u32) / 3,
-        };
-        if luma > 128 {
+        if luma_at(x, y) > 128 {
             value |= 1 << bit;
         }
     }

@@ -417,7 +417,8 @@ impl TestServerProcess {
         let port = loop {
             match lines.next() {
                 Some(Ok(line)) => {
-                    if let Some(port) = line.strip_prefix("TESTKIT-SERVER-READY ") {
+                    // The test harness may have started a line of its own ("test name ...").
+                    if let Some((_, port)) = line.split_once("TESTKIT-SERVER-READY ") {
                         break port
                             .trim()
                             .parse::<u16>()
@@ -440,6 +441,11 @@ impl TestServerProcess {
         })
     }
 
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
     /// The process id of the server.
     pub fn pid(&self) -> u32 {
         self.child.id()
@@ -458,7 +464,7 @@ impl TestServerProcess {
         };
         let options = ServerOptions::from_args(&spec).expect("valid server options");
         let server = TestServer::start(options).expect("test server starts");
-        println!("TESTKIT-SERVER-READY {}", server.port());
+        println!("\nTESTKIT-SERVER-READY {}", server.port());
         let _ = std::io::stdout().flush();
         let mut sink = String::new();
         while std::io::stdin().read_line(&mut sink).is_ok_and(|n| n > 0) {}

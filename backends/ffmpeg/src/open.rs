@@ -117,6 +117,10 @@ fn options(
     dict
 }
 
+fn rtsp_source(request: &OpenRequest) -> bool {
+    matches!(request.source().scheme().as_deref(), Some("rtsp" | "rtsps"))
+}
+
 fn open_input(
     config: &FfmpegConfig,
     request: &OpenRequest,
@@ -169,7 +173,14 @@ fn open_input(
         if res < 0 {
             return Err(FfmpegError::av("opening", ffmpeg_next::Error::from(res)));
         }
-        let res = ffi::avformat_find_stream_info(ps, std::ptr::null_mut());
+        // RTSP announces its codecs and their parameter sets in the SDP, which the decoder
+        // needs; probing would wait for a decodable picture, i.e. for the next key frame
+        // (up to a whole key-frame interval), and then throw it away with `nobuffer`.
+        let res = if rtsp_source(request) {
+            0
+        } else {
+            ffi::avformat_find_stream_info(ps, std::ptr::null_mut())
+        };
         if res < 0 {
             ffi::avformat_close_input(&mut ps);
             return Err(FfmpegError::av(

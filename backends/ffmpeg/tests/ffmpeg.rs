@@ -1,12 +1,11 @@
-//! What the FFmpeg backend does beyond the shared suite: other codecs, files (pacing, end of
+//! What the FFmpeg backend does beyond the shared suite: key frames, files (pacing, end of
 //! stream, looping), devices through an input format, damaged input, error kinds.
 
 use rtsp_stream_core::{ErrorKind, Event, State, VideoStream};
 use rtsp_stream_ffmpeg::{FfmpegBackend, FfmpegConfig};
-use rtsp_stream_testkit::conformance::{EventRecorder, assert_pattern_colours, serial};
-use rtsp_stream_testkit::{Codec, ServerOptions, TestServer};
-use std::path::PathBuf;
-use std::process::Command;
+use rtsp_stream_testkit::conformance::{EventRecorder, serial};
+use rtsp_stream_testkit::{ServerOptions, TestServer};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 const PATIENCE: Duration = Duration::from_secs(20);
@@ -21,45 +20,9 @@ fn stream(url: &str, config: FfmpegConfig, events: &EventRecorder) -> VideoStrea
         .unwrap()
 }
 
-/// A 1 s, 25 fps H.264 clip with a key frame every 5 frames, made with the ffmpeg tool.
 fn clip(name: &str, extra: &[&str]) -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let status = Command::new("ffmpeg")
-        .args(["-y", "-loglevel", "error", "-f", "lavfi", "-i"])
-        .arg("testsrc2=size=160x120:rate=25:duration=1")
-        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "5"])
-        .args(extra)
-        .arg(&path)
-        .status()
-        .expect("the ffmpeg tool runs");
-    assert!(status.success());
-    path
-}
-
-#[test]
-fn h265_and_mjpeg_streams_decode() {
-    let _serial = serial();
-    for codec in [Codec::H265, Codec::Mjpeg] {
-        let server = TestServer::start(ServerOptions {
-            codec,
-            ..ServerOptions::default()
-        })
-        .unwrap();
-        let events = EventRecorder::new();
-        let s = stream(&server.url(), FfmpegConfig::default(), &events);
-        let frame = s
-            .wait_next(0, PATIENCE)
-            .unwrap_or_else(|| panic!("no {codec:?} frame; events {:?}", events.names()));
-        assert_pattern_colours(&frame);
-        let codec_name = s.props().unwrap().codec.unwrap();
-        let want = if codec == Codec::H265 {
-            "hevc"
-        } else {
-            "mjpeg"
-        };
-        assert_eq!(codec_name, want);
-        s.stop();
-    }
+    rtsp_stream_testkit::clip::h264_clip(Path::new(env!("CARGO_TARGET_TMPDIR")), name, extra)
+        .unwrap()
 }
 
 #[test]

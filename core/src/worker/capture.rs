@@ -94,7 +94,14 @@ fn session<B: CaptureBackend>(
             return;
         }
     };
-    link.post(Message::Opened(capture.props()));
+    let props = capture.props();
+    // Before the first frame can be published: a reader that sees a frame must also see the
+    // stream connected, with its props, not wait for the supervisor to catch up.
+    shared.slot.if_session_active(run, generation, || {
+        shared.props.store(Some(Arc::new(props.clone())));
+        shared.set_state_unchecked(crate::stats::State::Streaming);
+    });
+    link.post(Message::Opened(props));
     ctx.set_deadline_in(opts.first_frame_timeout);
 
     // The pool moves with the thread that uses it; a thread left behind keeps its pool and the
@@ -139,17 +146,23 @@ fn session<B: CaptureBackend>(
         slot.received_instant = now;
         slot.received_at = shared.clock.system_now();
         let dims = (slot.width, slot.height);
+        let new_props = (size != Some(dims)).then(|| with_size(capture.props(), dims));
+        if let Some(props) = &new_props {
+            // Before the frame is visible: a reader holding a frame of the new size must
+            // find the same size in the stream's props.
+            shared.slot.if_session_active(run, generation, || {
+                shared.props.store(Some(Arc::new(props.clone())));
+            });
+        }
         if !shared.slot.publish(run, generation, &mut frame) {
             break;
         }
         shared.frame_published(now);
         ctx.set_deadline_in(opts.stall_timeout);
-        match size {
-            None => link.post(Message::FirstFrame(with_size(capture.props(), dims))),
-            Some(previous) if previous != dims => {
-                link.post(Message::Resized(with_size(capture.props(), dims)));
-            }
-            Some(_) => {}
+        match (size, new_props) {
+            (None, Some(props)) => link.post(Message::FirstFrame(props)),
+            (Some(_), Some(props)) => link.post(Message::Resized(props)),
+            _ => {}
         }
         size = Some(dims);
         pool.keep(frame);

@@ -171,3 +171,25 @@ pub(crate) fn wait_until(timeout: Duration, what: &str, mut cond: impl FnMut() -
         pause = (pause * 2).min(Duration::from_millis(20));
     }
 }
+
+/// Samples `snapshot` until it equals `target`, or, without a target, until it has not moved
+/// for 20 samples; gives up after `timeout` and returns the last sample. For counts that settle
+/// asynchronously (threads ending, descriptors closing).
+pub fn settle<T: PartialEq + Copy>(
+    snapshot: impl Fn() -> T,
+    target: Option<T>,
+    timeout: Duration,
+) -> T {
+    let until = Instant::now() + timeout;
+    let mut last = snapshot();
+    let mut stable = 0;
+    loop {
+        if target == Some(last) || (target.is_none() && stable >= 20) || Instant::now() >= until {
+            return last;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+        let now = snapshot();
+        stable = if now == last { stable + 1 } else { 0 };
+        last = now;
+    }
+}

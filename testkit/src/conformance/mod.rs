@@ -13,20 +13,37 @@
 //! assertion waits on a condition with a deadline; none sleeps for a fixed time to let
 //! something happen.
 
+mod endurance;
 mod helpers;
 mod scenarios;
 
-pub use helpers::{EventRecorder, StderrLogger, serial};
+pub use endurance::{EnduranceReport, endurance};
+pub use helpers::{EventRecorder, StderrLogger, serial, settle};
 pub use scenarios::*;
 
 /// Generates one `#[test]` per conformance scenario for `$backend` with `$config`
-/// (an expression evaluated in each test). The test names start with `conformance_`.
+/// (an expression evaluated in each test), optionally with the backend's
+/// [`Abilities`](scenarios::Abilities) (default: all). The test names start with
+/// `conformance_`.
 #[macro_export]
 macro_rules! conformance_tests {
     ($backend:ty, $config:expr) => {
+        $crate::conformance_tests!($backend, $config, $crate::conformance::Abilities::ALL);
+    };
+    ($backend:ty, $config:expr, $abilities:expr) => {
         #[test]
         fn conformance_first_frame_and_pixel_formats() {
             $crate::conformance::first_frame_and_pixel_formats::<$backend>(&$config);
+        }
+        #[test]
+        fn conformance_joining_mid_stream_starts_at_a_decodable_frame() {
+            $crate::conformance::joining_mid_stream_starts_at_a_decodable_frame::<$backend>(
+                &$config,
+            );
+        }
+        #[test]
+        fn conformance_other_codecs_decode() {
+            $crate::conformance::other_codecs_decode::<$backend>(&$config);
         }
         #[test]
         fn conformance_props_match_the_server() {
@@ -46,15 +63,19 @@ macro_rules! conformance_tests {
         }
         #[test]
         fn conformance_wrong_password() {
-            $crate::conformance::wrong_password::<$backend>(&$config, "conformance_wrong_password");
+            $crate::conformance::wrong_password::<$backend>(
+                &$config,
+                "conformance_wrong_password",
+                $abilities,
+            );
         }
         #[test]
         fn conformance_udp_only_server() {
-            $crate::conformance::udp_only_server::<$backend>(&$config);
+            $crate::conformance::udp_only_server::<$backend>(&$config, $abilities);
         }
         #[test]
         fn conformance_unknown_path() {
-            $crate::conformance::unknown_path::<$backend>(&$config);
+            $crate::conformance::unknown_path::<$backend>(&$config, $abilities);
         }
         #[test]
         fn conformance_garbage_speaker() {
@@ -70,7 +91,9 @@ macro_rules! conformance_tests {
         }
         #[test]
         fn conformance_one_dead_camera_does_not_slow_the_others() {
-            $crate::conformance::one_dead_camera_does_not_slow_the_others::<$backend>(&$config);
+            $crate::conformance::one_dead_camera_does_not_slow_the_others::<$backend>(
+                &$config, $abilities,
+            );
         }
     };
 }

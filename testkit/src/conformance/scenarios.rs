@@ -1,7 +1,7 @@
 //! The scenarios. Each panics with a message saying what did not hold.
 
 use super::helpers::{EventRecorder, StderrLogger, serial, wait_until};
-use crate::{FaultProxy, PATTERN_COLOURS, ProxyMode, ServerOptions, TestServer};
+use crate::{Codec, FaultProxy, PATTERN_COLOURS, ProxyMode, ServerOptions, TestServer};
 use rtsp_stream_core::{
     CaptureBackend, ErrorKind, Event, Notice, PixelFormat, State, Transport, VideoStream,
     VideoStreamBuilder,
@@ -15,6 +15,47 @@ pub const STOP_BOUND: Duration = Duration::from_millis(500);
 pub const STALL: Duration = Duration::from_secs(2);
 const FIRST_FRAME: Duration = Duration::from_secs(5);
 const PATIENCE: Duration = Duration::from_secs(20);
+/// Attempts allowed where a backend cannot tell a permanent failure from a transient one.
+const BLIND_ATTEMPTS: u32 = 3;
+
+/// What a backend can find out, for the few scenarios where a decoder library hides it. A
+/// scenario asserts the exact behaviour where the backend can, and the best available one
+/// where it cannot; each field says what that is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Abilities {
+    /// Tells a wrong password (RTSP 401) from other failures, as [`ErrorKind::Authentication`].
+    /// Without it: the stream fails its attempts with a transient error and gives up after
+    /// `max_reconnect_attempts`, and the password still appears nowhere.
+    pub reports_authentication: bool,
+    /// Tells an unknown path (RTSP 404) from other failures, as [`ErrorKind::NotFound`].
+    /// Without it: the stream gives up after `max_reconnect_attempts` with a clear message.
+    pub reports_not_found: bool,
+    /// Falls back from TCP to UDP by itself with a [`Notice::TransportFallback`] event, and
+    /// refuses UDP when TCP is chosen explicitly ([`ErrorKind::TransportRefused`]). Without it:
+    /// frames still arrive from a UDP-only server with the default transport (the library
+    /// falls back silently), and an explicit transport is refused as a permanent error.
+    pub reports_transport_fallback: bool,
+    /// Opens several sources at once. Without it (a process-wide lock around opening), a
+    /// blackholed camera delays the others' first frame by up to its open timeout; once open
+    /// they must still keep their frame rate.
+    pub opens_concurrently: bool,
+}
+
+impl Abilities {
+    /// Everything: what the FFmpeg and GStreamer backends do.
+    pub const ALL: Abilities = Abilities {
+        reports_authentication: true,
+        reports_not_found: true,
+        reports_transport_fallback: true,
+        opens_concurrently: true,
+    };
+}
+
+impl Default for Abilities {
+    fn default() -> Self {
+        Abilities::ALL
+    }
+}
 
 /// A builder with the suite's deadlines and a short back-off.
 fn builder<B: CaptureBackend>(
@@ -90,6 +131,61 @@ pub fn first_frame_and_pixel_formats<B: CaptureBackend>(config: &B::Config) {
         assert_eq!(frame.pixel_format(), format);
         assert!(frame.stride() >= 320 * format.bytes_per_pixel());
         assert_pattern_colours(&frame);
+        stream.stop();
+    }
+}
+
+/// Joining a stream that is already flowing (shared media, mid-way between key frames): the
+/// first frame delivered is a decodable picture with the right colours, not a grey one
+/// concealed before the first key frame; backends that know say it is a key frame.
+pub fn joining_mid_stream_starts_at_a_decodable_frame<B: CaptureBackend>(config: &B::Config) {
+    let _serial = serial();
+    let server = server(ServerOptions::default());
+    let events = EventRecorder::new();
+    let first = builder::<B>(&server.url(), config, &events)
+        .start()
+        .unwrap();
+    let mut seen = first.wait_next(0, FIRST_FRAME).expect("a frame");
+    for join in 0..3 {
+        // Let a few frames pass so the join lands at another point of the key-frame interval.
+        for _ in 0..(3 + join) {
+            seen = first
+                .wait_next(seen.seq(), FIRST_FRAME)
+                .expect("frames keep coming");
+        }
+        let events = EventRecorder::new();
+        let joiner = builder::<B>(&server.url(), config, &events)
+            .start()
+            .unwrap();
+        let frame = joiner
+            .wait_next(0, FIRST_FRAME)
+            .unwrap_or_else(|| panic!("join {join}: no frame; events {:?}", events.names()));
+        assert_ne!(frame.is_key_frame(), Some(false), "join {join}");
+        assert_pattern_colours(&frame);
+        joiner.stop();
+    }
+    first.stop();
+}
+
+/// H.265 and MJPEG streams decode too: right colours, and the codec named `hevc` / `mjpeg`.
+pub fn other_codecs_decode<B: CaptureBackend>(config: &B::Config) {
+    let _serial = serial();
+    for (codec, name) in [(Codec::H265, "hevc"), (Codec::Mjpeg, "mjpeg")] {
+        let server = server(ServerOptions {
+            codec,
+            ..ServerOptions::default()
+        });
+        let events = EventRecorder::new();
+        let stream = builder::<B>(&server.url(), config, &events)
+            .start()
+            .unwrap();
+        let frame = stream
+            .wait_next(0, PATIENCE)
+            .unwrap_or_else(|| panic!("no {codec:?} frame; events {:?}", events.names()));
+        assert_eq!((frame.width(), frame.height()), (320, 240));
+        assert_pattern_colours(&frame);
+        let props = stream.props().expect("props while a frame is in hand");
+        assert_eq!(props.codec.as_deref(), Some(name), "{props:?}");
         stream.stop();
     }
 }
@@ -249,9 +345,9 @@ const CHILD_ENV: &str = "RTSP_STREAM_CONFORMANCE_CHILD";
 /// error texts, or the whole stdout and stderr of the process (decoders write to stderr
 /// directly, so the scenario runs in a child process, the current test binary re-run with
 /// `--exact test_name`).
-pub fn wrong_password<B: CaptureBackend>(config: &B::Config, test_name: &str) {
+pub fn wrong_password<B: CaptureBackend>(config: &B::Config, test_name: &str, can: Abilities) {
     if std::env::var(CHILD_ENV).as_deref() == Ok("wrong_password") {
-        wrong_password_child::<B>(config);
+        wrong_password_child::<B>(config, can);
         return;
     }
     let _serial = serial();
@@ -281,7 +377,7 @@ pub fn wrong_password<B: CaptureBackend>(config: &B::Config, test_name: &str) {
     );
 }
 
-fn wrong_password_child<B: CaptureBackend>(config: &B::Config) {
+fn wrong_password_child<B: CaptureBackend>(config: &B::Config, can: Abilities) {
     StderrLogger::install();
     let server = server(ServerOptions {
         credentials: Some(("viewer".into(), RIGHT_PASSWORD.into())),
@@ -296,12 +392,22 @@ fn wrong_password_child<B: CaptureBackend>(config: &B::Config) {
         if separate {
             b = b.credentials("viewer", WRONG_PASSWORD);
         }
+        if !can.reports_authentication {
+            b = b.max_reconnect_attempts(BLIND_ATTEMPTS);
+        }
         let stream = b.start().unwrap();
         let (_, e) = events.wait_nth("gave_up", 0, PATIENCE);
         let Event::GaveUp { error } = e else {
             unreachable!()
         };
-        assert_eq!(error.kind(), ErrorKind::Authentication, "{error}");
+        if can.reports_authentication {
+            assert_eq!(error.kind(), ErrorKind::Authentication, "{error}");
+        } else {
+            // The decoder cannot say why: retried as transient, then given up.
+            assert!(error.is_transient(), "{error}");
+            assert_eq!(events.count("connecting"), BLIND_ATTEMPTS as usize);
+        }
+        assert!(stream.read().is_none());
         println!("error: {error}");
         println!("debug: {error:?}");
         println!("stream: {stream:?}");
@@ -324,7 +430,7 @@ fn wrong_password_child<B: CaptureBackend>(config: &B::Config) {
 
 /// A server that refuses TCP (461): with the default transport, frames arrive over UDP after a
 /// fallback that an event reports; with TCP chosen explicitly, a clear permanent error.
-pub fn udp_only_server<B: CaptureBackend>(config: &B::Config) {
+pub fn udp_only_server<B: CaptureBackend>(config: &B::Config, can: Abilities) {
     let _serial = serial();
     let server = server(ServerOptions {
         udp_only: true,
@@ -349,9 +455,10 @@ pub fn udp_only_server<B: CaptureBackend>(config: &B::Config) {
             })
         )
     });
-    assert!(
+    assert_eq!(
         fell_back,
-        "no transport-fallback event: {:?}",
+        can.reports_transport_fallback,
+        "transport-fallback event: {:?}",
         events.names()
     );
     stream.stop();
@@ -365,22 +472,34 @@ pub fn udp_only_server<B: CaptureBackend>(config: &B::Config) {
     let Event::GaveUp { error } = e else {
         unreachable!()
     };
-    assert_eq!(error.kind(), ErrorKind::TransportRefused, "{error}");
+    if can.reports_transport_fallback {
+        assert_eq!(error.kind(), ErrorKind::TransportRefused, "{error}");
+    } else {
+        assert!(!error.is_transient(), "{error}");
+    }
     assert!(stream.read().is_none());
 }
 
 /// An unknown mount path: a clear, permanent error, no hang.
-pub fn unknown_path<B: CaptureBackend>(config: &B::Config) {
+pub fn unknown_path<B: CaptureBackend>(config: &B::Config, can: Abilities) {
     let _serial = serial();
     let server = server(ServerOptions::default());
     let url = format!("rtsp://127.0.0.1:{}/no-such-path", server.port());
     let events = EventRecorder::new();
-    let stream = builder::<B>(&url, config, &events).start().unwrap();
+    let mut b = builder::<B>(&url, config, &events);
+    if !can.reports_not_found {
+        b = b.max_reconnect_attempts(BLIND_ATTEMPTS);
+    }
+    let stream = b.start().unwrap();
     let (_, e) = events.wait_nth("gave_up", 0, PATIENCE);
     let Event::GaveUp { error } = e else {
         unreachable!()
     };
-    assert_eq!(error.kind(), ErrorKind::NotFound, "{error}");
+    if can.reports_not_found {
+        assert_eq!(error.kind(), ErrorKind::NotFound, "{error}");
+    } else {
+        assert_eq!(events.count("connecting"), BLIND_ATTEMPTS as usize);
+    }
     assert!(!error.message().is_empty());
     assert!(stream.read().is_none());
 }
@@ -501,16 +620,24 @@ pub fn stop_is_bounded<B: CaptureBackend>(config: &B::Config) -> (Duration, Dura
 }
 
 /// Four streams in one process, one of them blackholed: the other three keep at least 90 % of
-/// their frame rate.
-pub fn one_dead_camera_does_not_slow_the_others<B: CaptureBackend>(config: &B::Config) {
+/// their frame rate. The dead one starts first, so its blocked open is under way while the
+/// others connect — except for a backend that opens one source at a time, where the dead one
+/// starts once the others stream (its repeated opens then run beside their reads).
+pub fn one_dead_camera_does_not_slow_the_others<B: CaptureBackend>(
+    config: &B::Config,
+    can: Abilities,
+) {
     let _serial = serial();
     let server = server(ServerOptions::default());
     let proxy = FaultProxy::start(addr(server.port())).unwrap();
     proxy.set_mode(ProxyMode::Blackhole);
     let dead_events = EventRecorder::new();
-    let dead = builder::<B>(&server.url_via(proxy.port()), config, &dead_events)
-        .start()
-        .unwrap();
+    let start_dead = || {
+        builder::<B>(&server.url_via(proxy.port()), config, &dead_events)
+            .start()
+            .unwrap()
+    };
+    let mut dead = can.opens_concurrently.then(start_dead);
     let healthy: Vec<_> = (0..3)
         .map(|_| {
             let events = EventRecorder::new();
@@ -519,12 +646,19 @@ pub fn one_dead_camera_does_not_slow_the_others<B: CaptureBackend>(config: &B::C
                 .unwrap()
         })
         .collect();
+    // One at a time, each open waits for the others' (in any order).
+    let first_frame = if can.opens_concurrently {
+        FIRST_FRAME
+    } else {
+        FIRST_FRAME * healthy.len() as u32
+    };
     for s in &healthy {
         assert!(
-            s.wait_next(0, FIRST_FRAME).is_some(),
+            s.wait_next(0, first_frame).is_some(),
             "a healthy stream has no frame"
         );
     }
+    let dead = dead.get_or_insert_with(start_dead);
     wait_until(PATIENCE, "the dead stream is trying", || {
         proxy.accepted() >= 1
     });

@@ -1,0 +1,143 @@
+//! What the GStreamer backend does beyond the shared suite: key frames, custom pipelines,
+//! files, and no thread left behind.
+
+use rtsp_stream_core::{ErrorKind, Event, State, VideoStream};
+use rtsp_stream_gstreamer::{GstreamerBackend, GstreamerConfig};
+use rtsp_stream_testkit::conformance::{EventRecorder, serial, settle};
+use rtsp_stream_testkit::process::thread_count;
+use rtsp_stream_testkit::{ServerOptions, TestServer};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const PATIENCE: Duration = Duration::from_secs(20);
+
+fn stream(
+    url: &str,
+    config: GstreamerConfig,
+    events: &EventRecorder,
+) -> VideoStream<GstreamerBackend> {
+    VideoStream::<GstreamerBackend>::builder_with(url, config)
+        .open_timeout(Duration::from_secs(5))
+        .stall_timeout(Duration::from_secs(3))
+        .reconnect_delay(Duration::from_millis(100))
+        .on_event(events.handler())
+        .start()
+        .unwrap()
+}
+
+#[test]
+fn the_first_frame_is_a_decodable_key_frame() {
+    let _serial = serial();
+    let server = TestServer::start(ServerOptions::default()).unwrap();
+    let events = EventRecorder::new();
+    let s = stream(&server.url(), GstreamerConfig::default(), &events);
+    let frame = s
+        .wait_next(0, PATIENCE)
+        .unwrap_or_else(|| panic!("no frame; events {:?}", events.names()));
+    assert_eq!(frame.is_key_frame(), Some(true));
+    assert!(frame.pts().is_some());
+    rtsp_stream_testkit::conformance::assert_pattern_colours(&frame);
+    s.stop();
+}
+
+#[test]
+fn a_custom_pipeline_runs_with_the_streams_source_and_format() {
+    let _serial = serial();
+    let server = TestServer::start(ServerOptions::default()).unwrap();
+    let events = EventRecorder::new();
+    let config = GstreamerConfig {
+        pipeline: Some(
+            "rtspsrc name=src latency=0 protocols=tcp ! rtph264depay ! h264parse \
+             ! avdec_h264 ! videoconvert ! appsink name=frames"
+                .into(),
+        ),
+        appsink_name: "frames".into(),
+        ..GstreamerConfig::default()
+    };
+    let s = VideoStream::<GstreamerBackend>::builder_with(server.url(), config)
+        .pixel_format(rtsp_stream_core::PixelFormat::Gray8)
+        .on_event(events.handler())
+        .start()
+        .unwrap();
+    let frame = s
+        .wait_next(0, PATIENCE)
+        .unwrap_or_else(|| panic!("no frame; events {:?}", events.names()));
+    assert_eq!(frame.pixel_format(), rtsp_stream_core::PixelFormat::Gray8);
+    assert_eq!((frame.width(), frame.height()), (320, 240));
+    rtsp_stream_testkit::conformance::assert_pattern_colours(&frame);
+    s.stop();
+}
+
+#[test]
+fn a_custom_pipeline_without_its_appsink_is_a_permanent_error() {
+    let events = EventRecorder::new();
+    let config = GstreamerConfig {
+        pipeline: Some("videotestsrc ! fakesink".into()),
+        ..GstreamerConfig::default()
+    };
+    let _s = stream("rtsp://127.0.0.1:1/x", config, &events);
+    let (_, e) = events.wait_nth("gave_up", 0, PATIENCE);
+    let Event::GaveUp { error } = e else {
+        unreachable!()
+    };
+    assert_eq!(error.kind(), ErrorKind::InvalidConfig, "{error}");
+    assert!(error.message().contains("appsink"), "{error}");
+}
+
+#[test]
+fn a_file_plays_at_its_own_rate_and_ends_without_retrying() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let path = rtsp_stream_testkit::clip::h264_clip(dir, "gst-paced.mp4", &[]).unwrap();
+    let events = EventRecorder::new();
+    let t = Instant::now();
+    let s = stream(path.to_str().unwrap(), GstreamerConfig::default(), &events);
+    events.wait_nth("end_of_stream", 0, PATIENCE);
+    let took = t.elapsed();
+    assert_eq!(s.stats().frames_decoded, 25, "{:?}", s.stats());
+    assert!(
+        took >= Duration::from_millis(800),
+        "1 s of video took {took:?}"
+    );
+    assert_eq!(s.state(), State::Finished);
+    assert_eq!(events.count("connecting"), 1, "a finished file was retried");
+}
+
+#[test]
+fn a_missing_file_is_a_permanent_error() {
+    let events = EventRecorder::new();
+    let _s = stream("/no/such/file.mp4", GstreamerConfig::default(), &events);
+    let (_, e) = events.wait_nth("gave_up", 0, PATIENCE);
+    let Event::GaveUp { error } = e else {
+        unreachable!()
+    };
+    assert_eq!(error.kind(), ErrorKind::NotFound, "{error}");
+    assert_eq!(events.count("connecting"), 1);
+}
+
+/// Pipelines go to NULL on stop and no main loop runs: after warm-up (GLib keeps idle pool
+/// threads for a while), repeated start/stop cycles leave the thread count where it was.
+#[test]
+fn stop_leaves_no_thread_behind() {
+    let _serial = serial();
+    let server = TestServer::start(ServerOptions::default()).unwrap();
+    let cycle = || {
+        let events = EventRecorder::new();
+        let s = stream(&server.url(), GstreamerConfig::default(), &events);
+        assert!(s.wait_next(0, PATIENCE).is_some(), "{:?}", events.names());
+        s.stop();
+        assert_eq!(s.stats().detached_threads, 0);
+    };
+    for _ in 0..3 {
+        cycle();
+    }
+    let baseline = settle(|| thread_count(None), None, Duration::from_secs(10));
+    for _ in 0..5 {
+        cycle();
+    }
+    let after = settle(
+        || thread_count(None),
+        Some(baseline),
+        Duration::from_secs(10),
+    );
+    assert_eq!(after, baseline, "threads after 5 more start/stop cycles");
+}

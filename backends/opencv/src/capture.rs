@@ -1,0 +1,193 @@
+//! An open `VideoCapture`: reading frames straight into the lent buffer.
+
+use crate::error::OcvError;
+use opencv::core::Mat;
+use opencv::imgproc;
+use opencv::prelude::*;
+use opencv::videoio::{self, VideoCapture};
+use rtsp_stream_core::{
+    Capture, CaptureContext, Error, FrameSink, PixelFormat, ReadStatus, StreamProps, Transport,
+};
+use std::time::{Duration, Instant};
+
+/// An open OpenCV capture, owned by the capture thread.
+pub struct OpencvCapture {
+    cap: VideoCapture,
+    /// A network stream or a camera: a failed read is a lost connection, not the end.
+    live: bool,
+    /// For files delivered at their own rate: the first frame's position and when it was
+    /// delivered.
+    pace: Option<Option<(Instant, Duration)>>,
+    props: StreamProps,
+    /// The picture OpenCV decodes into when it cannot write into the lent buffer directly
+    /// (another pixel format, or a size not known yet).
+    scratch: Mat,
+}
+
+impl std::fmt::Debug for OpencvCapture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpencvCapture")
+            .field("props", &self.props)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OpencvCapture {
+    pub(crate) fn new(
+        cap: VideoCapture,
+        live: bool,
+        pace: bool,
+        transport: Option<Transport>,
+    ) -> Result<Self, OcvError> {
+        let get = |prop| cap.get(prop).unwrap_or(0.0);
+        let fps = Some(get(videoio::CAP_PROP_FPS)).filter(|f| (1.0..=120.0).contains(f));
+        let props = StreamProps {
+            fps,
+            width: get(videoio::CAP_PROP_FRAME_WIDTH).max(0.0) as u32,
+            height: get(videoio::CAP_PROP_FRAME_HEIGHT).max(0.0) as u32,
+            codec: codec_name(get(videoio::CAP_PROP_FOURCC)),
+            pixel_format: None,
+            transport: transport.map(Transport::name),
+        };
+        Ok(OpencvCapture {
+            cap,
+            live,
+            pace: pace.then_some(None),
+            props,
+            scratch: Mat::default(),
+        })
+    }
+
+    /// BGR of the size OpenCV announced: decode straight into the lent buffer. Returns
+    /// `Some(read ok)`, or `None` when OpenCV wrote elsewhere (the size changed) and the
+    /// picture is in `scratch`.
+    fn read_in_place(&mut self, sink: &mut FrameSink<'_>) -> Result<Option<bool>, OcvError> {
+        let (w, h) = (self.props.width, self.props.height);
+        let buffer = sink.buffer(w, h);
+        let at = buffer.as_ptr();
+        let mut flat = Mat::new_rows_cols_with_data_mut::<u8>(h as i32, w as i32 * 3, buffer)?;
+        let mut bgr = flat.reshape_mut(3, h as i32)?;
+        let ok = self.cap.read(&mut bgr)?;
+        if !ok || bgr.data() == at {
+            return Ok(Some(ok));
+        }
+        // OpenCV allocated a picture of another size: keep it and convert from there.
+        self.scratch = bgr.try_clone()?;
+        Ok(None)
+    }
+
+    /// Converts `scratch` (BGR, gray or BGRA, any size) into the lent buffer in the wanted
+    /// format, with one imgproc pass writing into the buffer itself.
+    fn convert_scratch(&mut self, sink: &mut FrameSink<'_>) -> Result<(), OcvError> {
+        let format = sink.pixel_format();
+        let (w, h) = (self.scratch.cols(), self.scratch.rows());
+        let cn = format.bytes_per_pixel() as i32;
+        let code = match (self.scratch.channels(), format) {
+            (3, PixelFormat::Rgb8) => Some(imgproc::COLOR_BGR2RGB),
+            (3, PixelFormat::Gray8) => Some(imgproc::COLOR_BGR2GRAY),
+            (3, _) => None,
+            (1, PixelFormat::Rgb8) => Some(imgproc::COLOR_GRAY2RGB),
+            (1, PixelFormat::Gray8) => None,
+            (1, _) => Some(imgproc::COLOR_GRAY2BGR),
+            (4, PixelFormat::Rgb8) => Some(imgproc::COLOR_BGRA2RGB),
+            (4, PixelFormat::Gray8) => Some(imgproc::COLOR_BGRA2GRAY),
+            (4, _) => Some(imgproc::COLOR_BGRA2BGR),
+            (n, _) => {
+                return Err(OcvError::OpenCv(opencv::Error::new(
+                    opencv::core::StsUnsupportedFormat,
+                    format!("a picture with {n} channels"),
+                )));
+            }
+        };
+        let buffer = sink.buffer(w as u32, h as u32);
+        let mut flat = Mat::new_rows_cols_with_data_mut::<u8>(h, w * cn, buffer)?;
+        let mut dst = flat.reshape_mut(cn, h)?;
+        match code {
+            Some(code) => imgproc::cvt_color(&self.scratch, &mut dst, code, 0)?,
+            None => self.scratch.copy_to(&mut dst)?,
+        }
+        self.props.width = w as u32;
+        self.props.height = h as u32;
+        Ok(())
+    }
+
+    fn read_frame(&mut self, sink: &mut FrameSink<'_>) -> Result<bool, OcvError> {
+        self.props.pixel_format = Some(sink.pixel_format());
+        let direct = sink.pixel_format() == PixelFormat::Bgr8
+            && self.props.width > 0
+            && self.props.height > 0;
+        if direct && let Some(ok) = self.read_in_place(sink)? {
+            return Ok(ok);
+        }
+        if !direct && !self.cap.read(&mut self.scratch)? {
+            return Ok(false);
+        }
+        self.convert_scratch(sink)?;
+        Ok(true)
+    }
+}
+
+impl OpencvCapture {
+    /// Waits until a file's frame is due; false if cancelled meanwhile.
+    fn wait_until_due(&mut self, pts: Option<Duration>, ctx: &CaptureContext) -> bool {
+        let (Some(pace), Some(pts)) = (&mut self.pace, pts) else {
+            return true;
+        };
+        let (start, first) = *pace.get_or_insert((Instant::now(), pts));
+        let due = start + pts.saturating_sub(first);
+        let now = Instant::now();
+        due <= now || ctx.sleep(due - now)
+    }
+}
+
+/// OpenCV's four-character code as the codec names the other backends report.
+fn codec_name(fourcc: f64) -> Option<String> {
+    let code = (fourcc as i64 as u32).to_le_bytes();
+    let text: String = code
+        .iter()
+        .filter(|b| b.is_ascii_alphanumeric())
+        .map(|&b| (b as char).to_ascii_lowercase())
+        .collect();
+    Some(match text.as_str() {
+        "" => return None,
+        "h264" | "avc1" | "x264" => "h264".into(),
+        "hevc" | "h265" | "hev1" | "hvc1" => "hevc".into(),
+        m if m.starts_with("mjp") || m == "jpeg" => "mjpeg".into(),
+        other => other.into(),
+    })
+}
+
+impl Capture for OpencvCapture {
+    fn read(
+        &mut self,
+        sink: &mut FrameSink<'_>,
+        ctx: &CaptureContext,
+    ) -> Result<ReadStatus, Error> {
+        if ctx.should_stop() {
+            return Err(ctx.interrupted_error("reading"));
+        }
+        match self.read_frame(sink) {
+            Ok(true) => {
+                // OpenCV's position of the frame just read, in milliseconds (0 when unknown).
+                let position = self.cap.get(videoio::CAP_PROP_POS_MSEC).unwrap_or(0.0);
+                let pts = (position > 0.0).then(|| Duration::from_secs_f64(position / 1000.0));
+                sink.set_pts(pts);
+                if !self.wait_until_due(pts, ctx) {
+                    return Err(ctx.interrupted_error("cancelled while pacing a file"));
+                }
+                Ok(ReadStatus::Frame)
+            }
+            Ok(false) if !self.live => Ok(ReadStatus::EndOfStream),
+            Ok(false) => Err(OcvError::ReadFailed.into_error(ctx)),
+            Err(e) => Err(e.into_error(ctx)),
+        }
+    }
+
+    fn props(&self) -> StreamProps {
+        self.props.clone()
+    }
+
+    fn close(&mut self, _ctx: &CaptureContext) {
+        let _ = self.cap.release();
+    }
+}

@@ -1,0 +1,105 @@
+//! One backend reading the stream in a process of its own, so that its CPU time and memory
+//! are its own.
+
+use crate::report::Row;
+use rtsp_stream::{AnyBackend, AnyConfig, VideoStream};
+use rtsp_stream_testkit::process::{cpu_time, rss_bytes};
+use rtsp_stream_testkit::{decode_stamp, stamp_age};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const CHILD_ENV: &str = "RTSP_STREAM_BENCH_MEASURE";
+const RESULT: &str = "BENCH-RESULT ";
+/// Frames read before measuring, so start-up costs stay out of the figures.
+const WARM_UP: Duration = Duration::from_secs(2);
+
+/// Runs the measurement in a child process (this executable again) and parses its result.
+pub fn in_child(backend: &str, url: &str, size: (u32, u32), window: Duration) -> Row {
+    let child = Command::new(std::env::current_exe().expect("own path"))
+        .env(
+            CHILD_ENV,
+            format!("{backend}|{url}|{}", window.as_secs_f64()),
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the measuring child starts");
+    let mut row = Row::empty(backend, size);
+    let output = child.wait_with_output().expect("the measuring child ends");
+    for line in BufReader::new(output.stdout.as_slice())
+        .lines()
+        .map_while(Result::ok)
+    {
+        if let Some(json) = line.strip_prefix(RESULT) {
+            row = serde_json::from_str(json).expect("a result line");
+            row.size = size;
+        }
+    }
+    eprintln!("  {backend}: {row:?}");
+    row
+}
+
+/// In the child: measure and print the result line, then return true.
+pub fn serve_child_if_requested() -> bool {
+    let Ok(spec) = std::env::var(CHILD_ENV) else {
+        return false;
+    };
+    let mut parts = spec.split('|');
+    let (backend, url, window) = (
+        parts.next().unwrap_or_default().to_owned(),
+        parts.next().unwrap_or_default().to_owned(),
+        Duration::from_secs_f64(parts.next().and_then(|s| s.parse().ok()).unwrap_or(5.0)),
+    );
+    let row = measure(&backend, &url, window);
+    println!(
+        "{RESULT}{}",
+        serde_json::to_string(&row).expect("serialisable")
+    );
+    true
+}
+
+fn measure(backend: &str, url: &str, window: Duration) -> Row {
+    let mut row = Row::empty(backend, (0, 0));
+    let config = AnyConfig::by_name(backend).expect("a compiled-in backend");
+    let started = Instant::now();
+    let stream = VideoStream::<AnyBackend>::builder_with(url, config)
+        .start()
+        .expect("the stream starts");
+    let Some(first) = stream.wait_next(0, Duration::from_secs(20)) else {
+        return row;
+    };
+    row.first_frame_s = started.elapsed().as_secs_f64();
+    let mut seq = first.seq();
+    drop(first);
+    let warm_until = Instant::now() + WARM_UP;
+    while Instant::now() < warm_until {
+        if let Some(f) = stream.wait_next(seq, Duration::from_secs(2)) {
+            seq = f.seq();
+        }
+    }
+    let cpu_before = cpu_time(None);
+    let frames_before = stream.stats().frames_decoded;
+    let t = Instant::now();
+    let mut ages = Vec::new();
+    while t.elapsed() < window {
+        let Some(f) = stream.wait_next(seq, Duration::from_secs(2)) else {
+            break;
+        };
+        // Stamped when the frame is in hand: glass to read.
+        if let Some(stamp) = decode_stamp(&f) {
+            ages.push(stamp_age(stamp));
+        }
+        seq = f.seq();
+    }
+    let elapsed = t.elapsed();
+    let cpu = cpu_time(None).saturating_sub(cpu_before);
+    let frames = stream.stats().frames_decoded - frames_before;
+    row.frames = frames;
+    row.fps = frames as f64 / elapsed.as_secs_f64();
+    row.cpu_ms_per_frame = cpu.as_secs_f64() * 1000.0 / frames.max(1) as f64;
+    row.rss_mib = rss_bytes(None) as f64 / (1024.0 * 1024.0);
+    row.set_latencies(&mut ages);
+    stream.stop();
+    row
+}

@@ -1,0 +1,139 @@
+//! The figures and their Markdown.
+
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// One reader on one stream.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Row {
+    pub name: String,
+    #[serde(skip)]
+    pub size: (u32, u32),
+    pub frames: u64,
+    pub fps: f64,
+    pub latency_p50_ms: Option<f64>,
+    pub latency_p95_ms: Option<f64>,
+    pub cpu_ms_per_frame: f64,
+    pub rss_mib: f64,
+    pub first_frame_s: f64,
+}
+
+impl Row {
+    pub fn empty(name: &str, size: (u32, u32)) -> Row {
+        Row {
+            name: name.to_owned(),
+            size,
+            frames: 0,
+            fps: 0.0,
+            latency_p50_ms: None,
+            latency_p95_ms: None,
+            cpu_ms_per_frame: 0.0,
+            rss_mib: 0.0,
+            first_frame_s: f64::NAN,
+        }
+    }
+
+    pub fn set_latencies(&mut self, ages: &mut [Duration]) {
+        ages.sort();
+        let at = |q: f64| {
+            (!ages.is_empty()).then(|| {
+                let i = ((ages.len() - 1) as f64 * q).round() as usize;
+                ages[i].as_secs_f64() * 1000.0
+            })
+        };
+        self.latency_p50_ms = at(0.5);
+        self.latency_p95_ms = at(0.95);
+    }
+}
+
+/// `stop()` durations of one backend in one state.
+pub struct StopTimes {
+    pub backend: String,
+    pub state: &'static str,
+    pub times: Vec<Duration>,
+}
+
+fn ms(v: Option<f64>) -> String {
+    v.map_or("–".into(), |v| format!("{v:.1}"))
+}
+
+/// The bare decoder a reader is compared with: OpenCV reads through FFmpeg.
+fn bare_for(name: &str) -> Option<&'static str> {
+    match name {
+        "ffmpeg" | "opencv" => Some("ffmpeg (bare)"),
+        "gstreamer" => Some("gst-launch (bare)"),
+        _ => None,
+    }
+}
+
+pub fn render(rows: &[Row], stops: &[StopTimes], quick: bool) -> String {
+    let mut out = String::new();
+    if quick {
+        out.push_str("(quick pass: 320×240, 2 s windows — not figures to quote)\n\n");
+    }
+    let mut sizes: Vec<(u32, u32)> = rows.iter().map(|r| r.size).collect();
+    sizes.dedup();
+    for (w, h) in sizes {
+        out.push_str(&format!(
+            "#### {w}×{h} H.264, 30 fps, RTSP over TCP\n\n\
+             | reader | latency p50 (ms) | p95 (ms) | CPU ms/frame | CPU × bare | RSS (MiB) | first frame (s) | fps read |\n\
+             |---|---:|---:|---:|---:|---:|---:|---:|\n"
+        ));
+        let here: Vec<&Row> = rows.iter().filter(|r| r.size == (w, h)).collect();
+        for r in &here {
+            let ratio = bare_for(&r.name)
+                .and_then(|b| here.iter().find(|x| x.name == b))
+                .map_or("–".into(), |b| {
+                    format!("{:.2}", r.cpu_ms_per_frame / b.cpu_ms_per_frame)
+                });
+            let first = if r.first_frame_s.is_nan() {
+                "–".into()
+            } else {
+                format!("{:.2}", r.first_frame_s)
+            };
+            out.push_str(&format!(
+                "| {} | {} | {} | {:.2} | {ratio} | {:.0} | {first} | {:.1} |\n",
+                r.name,
+                ms(r.latency_p50_ms),
+                ms(r.latency_p95_ms),
+                r.cpu_ms_per_frame,
+                r.rss_mib,
+                r.fps,
+            ));
+        }
+        out.push('\n');
+    }
+    out.push_str(
+        "#### `stop()` times\n\n| backend | state when stopped | stops | p50 (ms) | p95 (ms) | max (ms) |\n|---|---|---:|---:|---:|---:|\n",
+    );
+    for s in stops {
+        let mut t: Vec<f64> = s.times.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
+        t.sort_by(f64::total_cmp);
+        let q = |q: f64| t[((t.len() - 1) as f64 * q).round() as usize];
+        out.push_str(&format!(
+            "| {} | {} | {} | {:.2} | {:.2} | {:.2} |\n",
+            s.backend,
+            s.state,
+            t.len(),
+            q(0.5),
+            q(0.95),
+            q(1.0)
+        ));
+    }
+    out
+}
+
+const BEGIN: &str = "<!-- benchmark:begin -->";
+const END: &str = "<!-- benchmark:end -->";
+
+/// Replaces the text between the benchmark markers of BENCHMARKS.md (appends them if absent).
+pub fn write_into_benchmarks_md(text: &str) -> std::io::Result<()> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/BENCHMARKS.md");
+    let old = std::fs::read_to_string(path)?;
+    let section = format!("{BEGIN}\n{text}\n{END}");
+    let new = match (old.find(BEGIN), old.find(END)) {
+        (Some(a), Some(b)) if a < b => format!("{}{section}{}", &old[..a], &old[b + END.len()..]),
+        _ => format!("{old}\n{section}\n"),
+    };
+    std::fs::write(path, new)
+}
