@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, exactly as CI runs it: installs missing system packages (Debian/Ubuntu),
-# checks formatting and lints, runs every test of every crate with every feature, and fails if
-# a test binary that should run tests ran none.
+# checks formatting and lints, runs every test of every crate with every feature, fails if a
+# test binary that should run tests ran none, and runs the end-to-end benchmark in its short
+# mode so that the harness keeps working.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,3 +19,6 @@ mkdir -p target
 # --all-features: tests behind `required-features` are otherwise skipped without a word.
 cargo test --workspace --all-features --no-fail-fast 2>&1 | tee target/test-output.txt
 bash scripts/check-test-counts.sh target/test-output.txt .ci/expected-suites
+
+# The benchmark harness, short: one 2 s window per reader at 320x240 (figures not quoted).
+cargo run --all-features --example benchmark -- --quick

@@ -204,3 +204,41 @@ fn frames_nobody_read_are_counted() {
     assert_eq!(stream.read().unwrap().seq(), 10);
     stream.stop();
 }
+
+/// A frame in hand comes with the stream connected and reporting that frame's size, even while
+/// the supervising thread is busy (here: stuck in a slow callback) and has not caught up.
+#[test]
+fn a_frame_in_hand_comes_with_its_size_in_the_props() {
+    let script = MockScript::new();
+    script
+        .open_ok(props(16, 8))
+        .frames(1)
+        .resize(32, 16)
+        .frames(1)
+        .stall();
+    let (clock, log) = (ManualClock::new(), EventLog::default());
+    let (release, gate) = std::sync::mpsc::channel::<()>();
+    let gate = std::sync::Mutex::new(gate);
+    let stream = mock_stream(&script, &clock, &log)
+        .on_event(move |e| {
+            if e.name() == "connected" {
+                // A slow application callback: the supervisor waits here.
+                let _ = gate.lock().unwrap().recv_timeout(PATIENCE);
+            }
+        })
+        .start()
+        .unwrap();
+    let first = stream.wait_next(0, PATIENCE).expect("the first frame");
+    assert!(stream.is_connected());
+    let second = stream
+        .wait_next(first.seq(), PATIENCE)
+        .expect("the resized frame");
+    assert_eq!((second.width(), second.height()), (32, 16));
+    assert_eq!(
+        (stream.frame_width(), stream.frame_height()),
+        (32, 16),
+        "props lag behind the frame in hand"
+    );
+    release.send(()).unwrap();
+    stream.stop();
+}

@@ -129,7 +129,6 @@ fn finish(
     }
     row.fps = ages.len() as f64 / t.elapsed().as_secs_f64();
     stop(&mut piped);
-    row.first_frame_s = f64::NAN;
     row.set_latencies(&mut ages);
     eprintln!("  {name}: {row:?}");
     row

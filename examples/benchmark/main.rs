@@ -35,10 +35,10 @@ fn main() {
         eprintln!("no network backend compiled in: enable ffmpeg, gstreamer and/or opencv");
         std::process::exit(2);
     }
-    let (sizes, window): (&[(u32, u32)], Duration) = if quick {
-        (&[(320, 240)], Duration::from_secs(2))
+    let (sizes, window, rounds): (&[(u32, u32)], Duration, usize) = if quick {
+        (&[(320, 240)], Duration::from_secs(2), 1)
     } else {
-        (&[(640, 480), (1920, 1080)], Duration::from_secs(10))
+        (&[(640, 480), (1920, 1080)], Duration::from_secs(10), 3)
     };
     let mut rows = Vec::new();
     for &(width, height) in sizes {
@@ -52,11 +52,20 @@ fn main() {
         let server = TestServerProcess::spawn(&options, &[]).expect("the test server starts");
         let url = server.url();
         eprintln!("{width}x{height}: serving {url}");
-        for backend in &backends {
-            rows.push(measure::in_child(backend, &url, (width, height), window));
+        // Several rounds, readers interleaved, so that a burst of load on the shared machine
+        // does not land on one reader only; every figure is the median of the rounds.
+        let mut runs: Vec<Vec<report::Row>> = Vec::new();
+        for round in 0..rounds {
+            eprintln!(" round {}", round + 1);
+            let mut this = Vec::new();
+            for backend in &backends {
+                this.push(measure::in_child(backend, &url, (width, height), window));
+            }
+            this.push(bare::ffmpeg(&url, (width, height), window));
+            this.push(bare::gstreamer(&url, (width, height), window));
+            runs.push(this);
         }
-        rows.push(bare::ffmpeg(&url, (width, height), window));
-        rows.push(bare::gstreamer(&url, (width, height), window));
+        rows.extend(report::medians(&runs));
     }
     let stop_times = stops::measure(&backends, if quick { 3 } else { 15 });
     let text = report::render(&rows, &stop_times, quick);

@@ -69,7 +69,7 @@ fn measure(backend: &str, url: &str, window: Duration) -> Row {
     let Some(first) = stream.wait_next(0, Duration::from_secs(20)) else {
         return row;
     };
-    row.first_frame_s = started.elapsed().as_secs_f64();
+    row.first_frame_s = Some(started.elapsed().as_secs_f64());
     let mut seq = first.seq();
     drop(first);
     let warm_until = Instant::now() + WARM_UP;

@@ -15,7 +15,7 @@ pub struct Row {
     pub latency_p95_ms: Option<f64>,
     pub cpu_ms_per_frame: f64,
     pub rss_mib: f64,
-    pub first_frame_s: f64,
+    pub first_frame_s: Option<f64>,
 }
 
 impl Row {
@@ -29,7 +29,7 @@ impl Row {
             latency_p95_ms: None,
             cpu_ms_per_frame: 0.0,
             rss_mib: 0.0,
-            first_frame_s: f64::NAN,
+            first_frame_s: None,
         }
     }
 
@@ -44,6 +44,37 @@ impl Row {
         self.latency_p50_ms = at(0.5);
         self.latency_p95_ms = at(0.95);
     }
+}
+
+/// Per reader (the rows of each round are in the same order), the median of every figure.
+pub fn medians(runs: &[Vec<Row>]) -> Vec<Row> {
+    fn median(mut v: Vec<f64>) -> f64 {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    }
+    let opt = |v: Vec<Option<f64>>| -> Option<f64> {
+        let v: Vec<f64> = v.into_iter().flatten().collect();
+        (!v.is_empty()).then(|| median(v))
+    };
+    (0..runs[0].len())
+        .map(|i| {
+            let all: Vec<&Row> = runs.iter().map(|r| &r[i]).collect();
+            let pick = |f: &dyn Fn(&Row) -> f64| median(all.iter().map(|r| f(r)).collect());
+            let pick_opt =
+                |f: &dyn Fn(&Row) -> Option<f64>| opt(all.iter().map(|r| f(r)).collect());
+            Row {
+                name: all[0].name.clone(),
+                size: all[0].size,
+                frames: all.iter().map(|r| r.frames).min().unwrap_or(0),
+                fps: pick(&|r| r.fps),
+                latency_p50_ms: pick_opt(&|r| r.latency_p50_ms),
+                latency_p95_ms: pick_opt(&|r| r.latency_p95_ms),
+                cpu_ms_per_frame: pick(&|r| r.cpu_ms_per_frame),
+                rss_mib: pick(&|r| r.rss_mib),
+                first_frame_s: pick_opt(&|r| r.first_frame_s),
+            }
+        })
+        .collect()
 }
 
 /// `stop()` durations of one backend in one state.
@@ -69,7 +100,11 @@ fn bare_for(name: &str) -> Option<&'static str> {
 pub fn render(rows: &[Row], stops: &[StopTimes], quick: bool) -> String {
     let mut out = String::new();
     if quick {
-        out.push_str("(quick pass: 320×240, 2 s windows — not figures to quote)\n\n");
+        out.push_str("(quick pass: 320×240, one 2 s window — not figures to quote)\n\n");
+    } else {
+        out.push_str(
+            "Medians of 3 rounds of 10 s windows (after 2 s of warm-up), readers interleaved.\n\n",
+        );
     }
     let mut sizes: Vec<(u32, u32)> = rows.iter().map(|r| r.size).collect();
     sizes.dedup();
@@ -86,11 +121,9 @@ pub fn render(rows: &[Row], stops: &[StopTimes], quick: bool) -> String {
                 .map_or("–".into(), |b| {
                     format!("{:.2}", r.cpu_ms_per_frame / b.cpu_ms_per_frame)
                 });
-            let first = if r.first_frame_s.is_nan() {
-                "–".into()
-            } else {
-                format!("{:.2}", r.first_frame_s)
-            };
+            let first = r
+                .first_frame_s
+                .map_or_else(|| "–".into(), |s| format!("{s:.2}"));
             out.push_str(&format!(
                 "| {} | {} | {} | {:.2} | {ratio} | {:.0} | {first} | {:.1} |\n",
                 r.name,

@@ -92,12 +92,6 @@ impl FfmpegCapture {
                 // reordering this flag would break.
                 context.set_flags(codec::Flags::LOW_DELAY);
             }
-            if network {
-                // The demuxer hands over RTP payloads unparsed (see open.rs); the decoder
-                // assembles the slices of a picture itself and outputs it as soon as its last
-                // slice is decoded, without waiting for the next picture to begin.
-                (*context.as_mut_ptr()).flags2 |= ffi::AV_CODEC_FLAG2_CHUNKS;
-            }
         }
         let decoder = context
             .decoder()

@@ -90,11 +90,11 @@ fn options(
             .as_micros()
             .to_string(),
     );
-    // nobuffer: no demuxer buffering (the packets read while probing are dropped, not
-    // queued). noparse: FFmpeg's H.264 parser on
-    // the RTP path releases an access unit only when the next one begins (one frame of
-    // latency) and splits multi-slice pictures into separate "frames" that decode as
-    // concealed halves; the decoder, in chunk mode, assembles slices itself (capture.rs).
+    // nobuffer: no demuxer buffering. The H.264/H.265 parser stays on: FFmpeg's RTP
+    // depacketizer emits each FU-A fragment as a packet of its own and drops the fragment's
+    // end bit and the RTP marker bit, so only the parser can put whole access units
+    // together — which it does when the next one begins (one frame interval of latency; see
+    // BENCHMARKS.md).
     let network = request
         .source()
         .scheme()
@@ -102,7 +102,7 @@ fn options(
     // Files keep FFmpeg's defaults: `nobuffer` would also drop the packets read while probing,
     // which for a file are its first frames.
     if network {
-        dict.set("fflags", "nobuffer+noparse");
+        dict.set("fflags", "nobuffer");
     }
     dict.set(
         "analyzeduration",

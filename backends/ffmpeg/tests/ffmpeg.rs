@@ -26,7 +26,7 @@ fn clip(name: &str, extra: &[&str]) -> PathBuf {
 }
 
 #[test]
-fn the_first_frame_is_a_key_frame() {
+fn the_first_frame_is_a_key_frame_and_time_stamps_grow() {
     let _serial = serial();
     let server = TestServer::start(ServerOptions::default()).unwrap();
     let events = EventRecorder::new();
@@ -35,7 +35,17 @@ fn the_first_frame_is_a_key_frame() {
         .wait_next(0, PATIENCE)
         .unwrap_or_else(|| panic!("no frame; events {:?}", events.events()));
     assert_eq!(frame.is_key_frame(), Some(true));
-    assert!(frame.pts().is_some());
+    // The first picture of an RTSP session leaves FFmpeg's parser without a time stamp (there
+    // is no earlier packet to derive one from); the following ones carry increasing ones.
+    let mut last = None;
+    let mut seq = frame.seq();
+    for _ in 0..5 {
+        let f = s.wait_next(seq, PATIENCE).expect("more frames");
+        seq = f.seq();
+        let pts = f.pts().expect("a pts after the first frame");
+        assert!(last.is_none_or(|l| pts > l), "{last:?} then {pts:?}");
+        last = Some(pts);
+    }
     s.stop();
 }
 

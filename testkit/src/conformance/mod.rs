@@ -42,6 +42,10 @@ macro_rules! conformance_tests {
             );
         }
         #[test]
+        fn conformance_large_pictures_decode_cleanly() {
+            $crate::conformance::large_pictures_decode_cleanly::<$backend>(&$config);
+        }
+        #[test]
         fn conformance_other_codecs_decode() {
             $crate::conformance::other_codecs_decode::<$backend>(&$config);
         }
@@ -51,11 +55,13 @@ macro_rules! conformance_tests {
         }
         #[test]
         fn conformance_server_restart_reconnects() {
-            $crate::conformance::server_restart_reconnects::<$backend>(&$config);
+            let took = $crate::conformance::server_restart_reconnects::<$backend>(&$config);
+            println!("figure: first frame {took:?} after the server restarted");
         }
         #[test]
         fn conformance_blackhole_is_detected() {
-            $crate::conformance::blackhole_is_detected::<$backend>(&$config);
+            let noticed = $crate::conformance::blackhole_is_detected::<$backend>(&$config);
+            println!("figure: blackhole noticed after {noticed:?}");
         }
         #[test]
         fn conformance_refused_connections_back_off() {
@@ -87,7 +93,10 @@ macro_rules! conformance_tests {
         }
         #[test]
         fn conformance_stop_is_bounded() {
-            $crate::conformance::stop_is_bounded::<$backend>(&$config);
+            let (in_open, in_backoff) = $crate::conformance::stop_is_bounded::<$backend>(&$config);
+            println!(
+                "figure: stop() took {in_open:?} in a blocked open, {in_backoff:?} backing off"
+            );
         }
         #[test]
         fn conformance_one_dead_camera_does_not_slow_the_others() {

@@ -190,6 +190,39 @@ pub fn other_codecs_decode<B: CaptureBackend>(config: &B::Config) {
     }
 }
 
+/// Pictures large enough that every frame is split over many RTP packets (1280×720) decode
+/// at the full rate without a single decode error.
+pub fn large_pictures_decode_cleanly<B: CaptureBackend>(config: &B::Config) {
+    let _serial = serial();
+    let server = server(ServerOptions {
+        width: 1280,
+        height: 720,
+        ..ServerOptions::default()
+    });
+    let events = EventRecorder::new();
+    let stream = builder::<B>(&server.url(), config, &events)
+        .start()
+        .unwrap();
+    let first = stream
+        .wait_next(0, PATIENCE)
+        .unwrap_or_else(|| panic!("no 720p frame; events {:?}", events.names()));
+    assert_eq!((first.width(), first.height()), (1280, 720));
+    assert_pattern_colours(&first);
+    let (start, t) = (stream.stats().frames_decoded, Instant::now());
+    let window = Duration::from_secs(3);
+    let mut seq = first.seq();
+    while t.elapsed() < window {
+        if let Some(f) = stream.wait_next(seq, Duration::from_secs(1)) {
+            seq = f.seq();
+        }
+    }
+    let stats = stream.stats();
+    let fps = (stats.frames_decoded - start) as f64 / t.elapsed().as_secs_f64();
+    assert_eq!(stats.decode_errors, 0, "{stats:?}");
+    assert!(fps >= 0.9 * 15.0, "720p decoded at {fps:.1} fps: {stats:?}");
+    stream.stop();
+}
+
 /// fps, width and height reported by the stream match the server.
 pub fn props_match_the_server<B: CaptureBackend>(config: &B::Config) {
     let _serial = serial();

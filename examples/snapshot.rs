@@ -1,0 +1,33 @@
+//! Snapshot: the newest frame, written as a PNG file.
+//!
+//! `cargo run --example snapshot --features ffmpeg -- [URL] [--out FILE.png]`
+
+#[path = "support/mod.rs"]
+mod support;
+
+use rtsp_stream::{AnyBackend, PixelFormat, VideoStream};
+use std::time::Duration;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let (url, _demo) = support::source_or_demo();
+    let args: Vec<String> = std::env::args().collect();
+    let out = args
+        .iter()
+        .position(|a| a == "--out")
+        .and_then(|i| args.get(i + 1))
+        .map_or("snapshot.png", String::as_str);
+    let stream = VideoStream::<AnyBackend>::builder(url.as_str())
+        .pixel_format(PixelFormat::Rgb8)
+        .start()?;
+    let frame = stream
+        .wait_next(0, Duration::from_secs(10))
+        .ok_or("no frame within 10 s")?;
+    support::write_png(&frame, out.as_ref())?;
+    println!(
+        "wrote {out}: {}x{} frame {}",
+        frame.width(),
+        frame.height(),
+        frame.seq()
+    );
+    Ok(())
+}

@@ -1,0 +1,224 @@
+//! `watch`: look at a camera through this library — live status, events, JSON lines for
+//! scripts, PNG snapshots. Without a URL it serves a demo stream itself and drops it once.
+//!
+//! ```sh
+//! cargo run --release --example watch --features ffmpeg,gstreamer -- rtsp://camera/stream
+//! cargo run --release --example watch --features gstreamer -- --json --duration 10
+//! ```
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod options;
+mod output;
+
+use options::{Options, USAGE};
+use output::Printer;
+use rtsp_stream::{AnyBackend, AnyConfig, Event, State, VideoStream};
+use rtsp_stream_testkit::TestServer;
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant};
+
+/// How long the demo stream runs before it is dropped, and stays down.
+const DEMO_DROP_AFTER: Duration = Duration::from_secs(3);
+const DEMO_DOWN_FOR: Duration = Duration::from_secs(1);
+
+fn main() {
+    let options = match Options::parse(std::env::args().skip(1)) {
+        Ok(o) => o,
+        Err(problem) => {
+            if !problem.is_empty() {
+                eprintln!("watch: {problem}");
+            }
+            eprint!("{USAGE}");
+            std::process::exit(2);
+        }
+    };
+    std::process::exit(run(options));
+}
+
+fn run(options: Options) -> i32 {
+    let interrupted = Arc::new(AtomicBool::new(false));
+    {
+        let interrupted = interrupted.clone();
+        let _ = ctrlc::set_handler(move || interrupted.store(true, Ordering::SeqCst));
+    }
+    let mut printer =
+        Printer::new(!options.json && !options.quiet && std::io::stdout().is_terminal());
+    // The demo: our own RTSP server, dropped once a few seconds in.
+    let demo = options.url.is_none().then(support::demo_server);
+    let url = options
+        .url
+        .clone()
+        .or_else(|| demo.as_ref().map(TestServer::url))
+        .expect("a URL or the demo server");
+    let config = match &options.backend {
+        Some(name) => AnyConfig::by_name(name),
+        None => AnyConfig::from_env(),
+    };
+    let config = match config {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("watch: {e}");
+            return 2;
+        }
+    };
+    let (tx, events) = mpsc::channel::<Event>();
+    let mut builder =
+        VideoStream::<AnyBackend>::builder_with(url.as_str(), config).on_event(move |e| {
+            let _ = tx.send(e.clone());
+        });
+    if let (Some(user), Some(password)) = (&options.user, &options.password) {
+        builder = builder.credentials(user.clone(), password.clone());
+    }
+    if let Some(v) = options.transport {
+        builder = builder.transport(v);
+    }
+    if let Some(v) = options.pixel_format {
+        builder = builder.pixel_format(v);
+    }
+    if let Some(v) = options.reconnect_delay {
+        builder = builder.reconnect_delay(v);
+    }
+    if let Some(v) = options.reconnect_backoff {
+        builder = builder.reconnect_backoff(v);
+    }
+    if let Some(v) = options.max_reconnect_delay {
+        builder = builder.max_reconnect_delay(v);
+    }
+    if let Some(v) = options.max_reconnect_attempts {
+        builder = builder.max_reconnect_attempts(v);
+    }
+    if let Some(v) = options.open_timeout {
+        builder = builder.open_timeout(v);
+    }
+    if let Some(v) = options.stall_timeout {
+        builder = builder.stall_timeout(v);
+    }
+    let stream = match builder.start() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("watch: {e}");
+            return 2;
+        }
+    };
+    if !options.json {
+        printer.line(&format!(
+            "watching {} with {}",
+            stream.source(),
+            stream.backend_name()
+        ));
+    }
+
+    let started = Instant::now();
+    let mut next_stats = started + Duration::from_secs(1);
+    let mut next_snapshot = options.snapshot_every.map(|every| started + every);
+    let mut demo_dropped_at: Option<Instant> = None;
+    let mut demo_restarted = false;
+    let mut first_frame_at: Option<Instant> = None;
+    let mut exit = 0;
+    loop {
+        if interrupted.load(Ordering::SeqCst) {
+            break;
+        }
+        if options.duration.is_some_and(|d| started.elapsed() >= d) {
+            break;
+        }
+        if options
+            .frames
+            .is_some_and(|n| stream.stats().frames_decoded >= n)
+        {
+            break;
+        }
+        // The demo's drop: stop the server once, start it again a moment later.
+        if let Some(server) = &demo {
+            if demo_dropped_at.is_none()
+                && first_frame_at.is_some_and(|t| t.elapsed() >= DEMO_DROP_AFTER)
+            {
+                server.stop();
+                demo_dropped_at = Some(Instant::now());
+            }
+            if !demo_restarted && demo_dropped_at.is_some_and(|t| t.elapsed() >= DEMO_DOWN_FOR) {
+                if let Err(e) = server.restart() {
+                    eprintln!("watch: the demo server did not restart: {e}");
+                }
+                demo_restarted = true;
+            }
+        }
+        let wait = next_stats
+            .saturating_duration_since(Instant::now())
+            .min(Duration::from_millis(100));
+        match events.recv_timeout(wait) {
+            Ok(event) => {
+                if matches!(event, Event::FirstFrame { .. }) && first_frame_at.is_none() {
+                    first_frame_at = Some(Instant::now());
+                }
+                if options.json {
+                    if let Some(j) = output::event_json(&event, stream.backend_name()) {
+                        printer.line(&j.to_string());
+                    }
+                } else if let Some(text) = output::event_text(&event) {
+                    printer.line(&text);
+                }
+                match &event {
+                    Event::GaveUp { error } => {
+                        eprintln!("watch: gave up: {error}");
+                        exit = 1;
+                        break;
+                    }
+                    Event::EndOfStream => break,
+                    _ => {}
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+        let now = Instant::now();
+        if now >= next_stats {
+            next_stats += Duration::from_secs(1);
+            let stats = stream.stats();
+            let size = (stream.frame_width(), stream.frame_height());
+            let age = stream.read().map(|f| f.received_instant().elapsed());
+            if options.json {
+                printer.line(&output::stats_json(&stats, size, age).to_string());
+            } else if !options.quiet {
+                printer.status(&output::status_text(&stats, size, age));
+            }
+        }
+        if let (Some(at), Some(path)) = (next_snapshot, &options.snapshot)
+            && now >= at
+        {
+            next_snapshot = options.snapshot_every.map(|every| at + every);
+            save(&stream, path);
+        }
+    }
+    if let Some(path) = &options.snapshot {
+        save(&stream, path);
+    }
+    let t = Instant::now();
+    stream.stop();
+    let took = t.elapsed();
+    printer.finish();
+    if options.json {
+        printer.line(&output::stopped_json(took).to_string());
+    } else {
+        printer.line(&format!("stopped in {:.1} ms", took.as_secs_f64() * 1000.0));
+    }
+    if exit == 0 && stream.state() == State::GaveUp {
+        exit = 1;
+    }
+    exit
+}
+
+fn save(stream: &VideoStream<AnyBackend>, path: &std::path::Path) {
+    match stream.read() {
+        Some(frame) => {
+            if let Err(e) = support::write_png(&frame, path) {
+                eprintln!("watch: snapshot not written: {e}");
+            }
+        }
+        None => eprintln!("watch: no frame to snapshot yet"),
+    }
+}

@@ -1,0 +1,298 @@
+//! The examples, run the way the README runs them, against the testkit's RTSP server: so the
+//! README never shows code that does not work. The binaries are the ones `cargo test` builds
+//! next to this test.
+
+#![cfg(any(feature = "ffmpeg", feature = "gstreamer", feature = "opencv"))]
+
+use rtsp_stream::AnyConfig;
+use rtsp_stream_testkit::conformance::serial;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap().join("examples");
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: cargo test builds the examples with the same features",
+        path.display()
+    );
+    path
+}
+
+/// Runs an example to completion, killing it (and failing) after `limit`.
+fn run(name: &str, args: &[&str], limit: Duration) -> Output {
+    let mut child = Command::new(example(name))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let until = Instant::now() + limit;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > until {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "{name} {args:?} still running after {limit:?}\nstdout:\n{}\nstderr:\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn ok(name: &str, args: &[&str], limit: Duration) -> String {
+    let out = run(name, args, limit);
+    let (stdout, stderr) = text(&out);
+    assert!(
+        out.status.success(),
+        "{name} {args:?}: {}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        out.status
+    );
+    stdout
+}
+
+/// The network decoders compiled into this build.
+fn decoders() -> Vec<&'static str> {
+    AnyConfig::available()
+        .into_iter()
+        .filter(|b| matches!(*b, "ffmpeg" | "gstreamer" | "opencv"))
+        .collect()
+}
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+#[test]
+fn quickstart_reads_thirty_frames() {
+    let stdout = ok("quickstart", &[], LIMIT);
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("frame ")).count(),
+        30,
+        "{stdout}"
+    );
+    assert!(stdout.contains("640x480"), "{stdout}");
+}
+
+#[test]
+fn backoff_waits_grow_and_stop_at_the_cap() {
+    let stdout = ok("backoff", &[], LIMIT);
+    let waits: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.split("next in ").nth(1))
+        .collect();
+    assert_eq!(
+        waits,
+        ["100 ms", "200 ms", "400 ms", "800 ms", "800 ms"],
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("gave up after 5 reconnection attempts"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn callbacks_see_the_drop_and_the_reconnection() {
+    let _serial = serial();
+    let stdout = ok("callbacks", &[], LIMIT);
+    let count = |s: &str| stdout.lines().filter(|l| *l == s).count();
+    assert_eq!(count("on_connect"), 2, "{stdout}");
+    assert!(count("on_disconnect") >= 1, "{stdout}");
+    assert_eq!(count("on_reconnect_failure"), 0, "{stdout}");
+    assert!(count("event: backing_off") >= 1, "{stdout}");
+}
+
+#[test]
+fn snapshot_writes_a_png() {
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("example-snapshot.png");
+    let _ = std::fs::remove_file(&path);
+    ok("snapshot", &["--out", path.to_str().unwrap()], LIMIT);
+    let bytes = std::fs::read(&path).expect("the PNG file");
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+}
+
+#[test]
+fn swap_backend_runs_the_same_code_on_every_decoder() {
+    let _serial = serial();
+    let stdout = ok("swap_backend", &[], LIMIT * 2);
+    for name in decoders() {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.starts_with(&format!("{name}: 10 frames"))),
+            "{name}: {stdout}"
+        );
+    }
+}
+
+#[cfg(feature = "mock")]
+#[test]
+fn mock_test_passes() {
+    let stdout = ok("mock_test", &[], LIMIT);
+    assert!(stdout.contains("alarm raised"), "{stdout}");
+}
+
+/// Every line of `watch --json` is one JSON object of the documented shape.
+fn check_schema(line: &str) -> Value {
+    let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    assert!(
+        v["t"].as_f64().is_some_and(|t| t > 1.6e9),
+        "no unix time: {line}"
+    );
+    let event = v["event"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no event: {line}"));
+    let number = |k: &str| assert!(v[k].is_number(), "{k} is not a number: {line}");
+    let string = |k: &str| assert!(v[k].is_string(), "{k} is not a string: {line}");
+    match event {
+        "connecting" => {
+            number("attempt");
+            string("backend");
+        }
+        "connected" => {
+            number("width");
+            number("height");
+            string("backend");
+        }
+        "first_frame" | "resolution_changed" => {
+            number("width");
+            number("height");
+        }
+        "disconnected" | "stalled" | "gave_up" | "transport_fallback" => string("reason"),
+        "backing_off" => {
+            number("attempt");
+            number("delay_s");
+        }
+        "stopped" => number("stop_ms"),
+        "end_of_stream" => {}
+        "stats" => {
+            string("state");
+            for k in ["frames", "fps", "width", "height", "reconnects", "seq"] {
+                number(k);
+            }
+            assert!(
+                v["age_ms"].is_number() || v["age_ms"].is_null(),
+                "age_ms: {line}"
+            );
+        }
+        other => panic!("unknown event {other:?}: {line}"),
+    }
+    v
+}
+
+/// The README's first command, on every compiled-in decoder: the demo stream drops once and
+/// comes back.
+#[test]
+fn watch_json_shows_the_drop_and_the_reconnection_on_every_decoder() {
+    // Timing matters here (the demo drops and restarts its server): run alone.
+    let _serial = serial();
+    for backend in decoders() {
+        let stdout = ok(
+            "watch",
+            &["--backend", backend, "--json", "--duration", "10"],
+            LIMIT,
+        );
+        let lines: Vec<Value> = stdout.lines().map(check_schema).collect();
+        let events: Vec<&str> = lines
+            .iter()
+            .filter_map(|v| v["event"].as_str())
+            .filter(|e| *e != "stats")
+            .collect();
+        let wanted: [&[&str]; 6] = [
+            &["connected"],
+            &["first_frame"],
+            &["disconnected", "stalled"],
+            &["backing_off"],
+            &["connected"],
+            &["first_frame"],
+        ];
+        let mut at = 0;
+        for want in wanted {
+            at += events[at..]
+                .iter()
+                .position(|e| want.contains(e))
+                .unwrap_or_else(|| panic!("{backend}: no {want:?} after #{at} in {events:?}"))
+                + 1;
+        }
+        assert_eq!(events.last(), Some(&"stopped"), "{backend}: {events:?}");
+        assert!(
+            lines
+                .iter()
+                .any(|v| v["event"] == "stats" && v["frames"].as_u64() > Some(0)),
+            "{backend}: no stats line with frames"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|v| v["event"] == "connected" && v["backend"] == backend),
+            "{backend}: the backend is not named"
+        );
+    }
+}
+
+#[test]
+fn watch_plain_mode_prints_lines_and_writes_a_snapshot() {
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("watch-snapshot.png");
+    let _ = std::fs::remove_file(&path);
+    let stdout = ok(
+        "watch",
+        &["--duration", "3", "--snapshot", path.to_str().unwrap()],
+        LIMIT,
+    );
+    assert!(stdout.contains("first frame 640x480"), "{stdout}");
+    assert!(stdout.contains("stopped in"), "{stdout}");
+    assert!(std::fs::read(&path).unwrap().starts_with(b"\x89PNG"));
+}
+
+#[test]
+fn watch_exits_non_zero_when_it_gives_up_and_never_shows_the_password() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("rtsp://viewer:Hunter2-Secret@127.0.0.1:{port}/cam");
+    let out = run(
+        "watch",
+        &[
+            &url,
+            "--json",
+            "--max-reconnect-attempts",
+            "2",
+            "--reconnect-delay",
+            "0.05",
+            "--password",
+            "Other-Secret-9",
+            "--user",
+            "viewer",
+        ],
+        LIMIT,
+    );
+    let (stdout, stderr) = text(&out);
+    assert!(!out.status.success(), "exit 0 after giving up");
+    assert!(stderr.contains("gave up"), "{stderr}");
+    for secret in ["Hunter2-Secret", "Other-Secret-9"] {
+        assert!(
+            !stdout.contains(secret) && !stderr.contains(secret),
+            "{secret} shown:\n{stdout}\n{stderr}"
+        );
+    }
+    for line in stdout.lines() {
+        check_schema(line);
+    }
+    assert!(stdout.contains("\"gave_up\""), "{stdout}");
+}
