@@ -1,7 +1,7 @@
-//! What the FFmpeg backend does beyond the shared suite: key frames, files (pacing, end of
-//! stream, looping), devices through an input format, damaged input, error kinds.
+//! What the FFmpeg backend does beyond the shared suite: key frames, looping files, devices
+//! through an input format, damaged input, error kinds.
 
-use rtsp_stream_core::{ErrorKind, Event, State, VideoStream};
+use rtsp_stream_core::{ErrorKind, Event, VideoStream};
 use rtsp_stream_ffmpeg::{FfmpegBackend, FfmpegConfig};
 use rtsp_stream_testkit::conformance::{EventRecorder, serial};
 use rtsp_stream_testkit::{ServerOptions, TestServer};
@@ -47,23 +47,6 @@ fn the_first_frame_is_a_key_frame_and_time_stamps_grow() {
         last = Some(pts);
     }
     s.stop();
-}
-
-#[test]
-fn a_file_plays_at_its_own_rate_and_ends_without_retrying() {
-    let path = clip("paced.mp4", &[]);
-    let events = EventRecorder::new();
-    let t = Instant::now();
-    let s = stream(path.to_str().unwrap(), FfmpegConfig::default(), &events);
-    events.wait_nth("end_of_stream", 0, PATIENCE);
-    let took = t.elapsed();
-    assert_eq!(s.stats().frames_decoded, 25, "{:?}", s.stats());
-    assert!(
-        took >= Duration::from_millis(800),
-        "1 s of video took {took:?}"
-    );
-    assert_eq!(s.state(), State::Finished);
-    assert_eq!(events.count("connecting"), 1, "a finished file was retried");
 }
 
 #[test]
@@ -135,10 +118,7 @@ fn damaged_input_skips_to_the_next_key_frame() {
 
 #[test]
 fn sources_that_cannot_work_are_permanent_errors() {
-    for (source, kind) in [
-        ("nosuchscheme://camera/stream", ErrorKind::InvalidSource),
-        ("/no/such/file.mp4", ErrorKind::NotFound),
-    ] {
+    for (source, kind) in [("nosuchscheme://camera/stream", ErrorKind::InvalidSource)] {
         let events = EventRecorder::new();
         let s = stream(source, FfmpegConfig::default(), &events);
         let (_, e) = events.wait_nth("gave_up", 0, PATIENCE);

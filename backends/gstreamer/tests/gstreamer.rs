@@ -1,13 +1,12 @@
-//! What the GStreamer backend does beyond the shared suite: key frames, custom pipelines,
-//! files, and no thread left behind.
+//! What the GStreamer backend does beyond the shared suite: key frames, custom pipelines, and
+//! no thread left behind.
 
-use rtsp_stream_core::{ErrorKind, Event, State, VideoStream};
+use rtsp_stream_core::{ErrorKind, Event, VideoStream};
 use rtsp_stream_gstreamer::{GstreamerBackend, GstreamerConfig};
 use rtsp_stream_testkit::conformance::{EventRecorder, serial, settle};
 use rtsp_stream_testkit::process::thread_count;
 use rtsp_stream_testkit::{ServerOptions, TestServer};
-use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const PATIENCE: Duration = Duration::from_secs(20);
 
@@ -84,38 +83,6 @@ fn a_custom_pipeline_without_its_appsink_is_a_permanent_error() {
     assert!(error.message().contains("appsink"), "{error}");
 }
 
-#[test]
-fn a_file_plays_at_its_own_rate_and_ends_without_retrying() {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    let path = rtsp_stream_testkit::clip::h264_clip(dir, "gst-paced.mp4", &[]).unwrap();
-    let events = EventRecorder::new();
-    let t = Instant::now();
-    let s = stream(path.to_str().unwrap(), GstreamerConfig::default(), &events);
-    events.wait_nth("end_of_stream", 0, PATIENCE);
-    let took = t.elapsed();
-    assert_eq!(s.stats().frames_decoded, 25, "{:?}", s.stats());
-    assert!(
-        took >= Duration::from_millis(800),
-        "1 s of video took {took:?}"
-    );
-    assert_eq!(s.state(), State::Finished);
-    assert_eq!(events.count("connecting"), 1, "a finished file was retried");
-}
-
-#[test]
-fn a_missing_file_is_a_permanent_error() {
-    let events = EventRecorder::new();
-    let _s = stream("/no/such/file.mp4", GstreamerConfig::default(), &events);
-    let (_, e) = events.wait_nth("gave_up", 0, PATIENCE);
-    let Event::GaveUp { error } = e else {
-        unreachable!()
-    };
-    assert_eq!(error.kind(), ErrorKind::NotFound, "{error}");
-    assert_eq!(events.count("connecting"), 1);
-}
-
-/// Pipelines go to NULL on stop and no main loop runs: after warm-up (GLib keeps idle pool
-/// threads for a while), repeated start/stop cycles leave the thread count where it was.
 #[test]
 fn stop_leaves_no_thread_behind() {
     let _serial = serial();

@@ -1,7 +1,7 @@
 //! Many drop/reconnect cycles: nothing may leak.
 
 use super::helpers::{EventRecorder, serial, settle};
-use crate::process::{fd_count, rss_bytes, thread_count};
+use crate::process::{fd_count, rss_bytes, thread_count, trim_heap};
 use crate::{FaultProxy, ServerOptions, TestServerProcess};
 use rtsp_stream_core::{CaptureBackend, VideoStream};
 use std::net::SocketAddr;
@@ -21,6 +21,11 @@ pub struct EnduranceReport {
 /// 100 drop/reconnect cycles through the proxy's cut plus 3 real server restarts: thread count
 /// and open file descriptors after cycle 100 equal those after cycle 5, and RSS grows by less
 /// than 5 MB between them.
+///
+/// RSS is read after the allocator returned its free pages to the system
+/// ([`trim_heap`](crate::process::trim_heap)): it then follows live memory, not heap
+/// fragmentation, which otherwise moves it by a few megabytes either way from one cycle to the
+/// next.
 ///
 /// The server runs in a child process (the current test binary re-run with `--exact
 /// test_name`), so that only the stream and the proxy are measured; the test must call
@@ -73,6 +78,7 @@ pub fn endurance<B: CaptureBackend>(config: &B::Config, test_name: &str) -> Endu
             }
         };
         if cycle % 10 == 0 {
+            trim_heap();
             eprintln!(
                 "endurance cycle {cycle}: {} threads, {} descriptors, RSS {} KiB",
                 thread_count(None),
@@ -82,6 +88,7 @@ pub fn endurance<B: CaptureBackend>(config: &B::Config, test_name: &str) -> Endu
         }
         if cycle == 5 {
             let counts = settle(counts, None, Duration::from_secs(10));
+            trim_heap();
             after_5 = Some((counts.0, counts.1, rss_bytes(None)));
         }
     }
@@ -92,6 +99,7 @@ pub fn endurance<B: CaptureBackend>(config: &B::Config, test_name: &str) -> Endu
         Some((after_5.0, after_5.1)),
         Duration::from_secs(10),
     );
+    trim_heap();
     let after_100 = (counts.0, counts.1, rss_bytes(None));
     stream.stop();
     assert_eq!(after_100.0, after_5.0, "threads after cycle 5 vs {CYCLES}");

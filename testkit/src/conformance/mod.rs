@@ -1,4 +1,4 @@
-//! The conformance suite: scenarios every network backend passes, run through
+//! The conformance suite: scenarios every network backend passes (and files too), run through
 //! [`VideoStream`](rtsp_stream_core::VideoStream) (the real reconnect loop, not the backend
 //! alone) against a real RTSP server on loopback and through a fault proxy.
 //!
@@ -48,6 +48,17 @@ macro_rules! conformance_tests {
         #[test]
         fn conformance_other_codecs_decode() {
             $crate::conformance::other_codecs_decode::<$backend>(&$config);
+        }
+        #[test]
+        fn conformance_file_plays_at_its_own_rate_and_ends() {
+            $crate::conformance::file_plays_at_its_own_rate_and_ends::<$backend>(
+                &$config,
+                ::std::path::Path::new(env!("CARGO_TARGET_TMPDIR")),
+            );
+        }
+        #[test]
+        fn conformance_missing_file_is_not_found() {
+            $crate::conformance::missing_file_is_not_found::<$backend>(&$config);
         }
         #[test]
         fn conformance_props_match_the_server() {

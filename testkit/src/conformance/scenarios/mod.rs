@@ -1,0 +1,141 @@
+//! The scenarios, by theme. Each panics with a message saying what did not hold.
+
+mod faults;
+mod files;
+mod pictures;
+mod refusals;
+
+pub use faults::*;
+pub use files::*;
+pub use pictures::*;
+pub use refusals::*;
+
+use super::helpers::EventRecorder;
+use crate::{PATTERN_COLOURS, ServerOptions, TestServer};
+use rtsp_stream_core::{CaptureBackend, Frame, PixelFormat, VideoStream, VideoStreamBuilder};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The stop bound the tests assert (the goal is 100 ms; the machine is shared and noisy).
+pub const STOP_BOUND: Duration = Duration::from_millis(500);
+/// Stall deadline used by the suite.
+pub const STALL: Duration = Duration::from_secs(2);
+pub(crate) const FIRST_FRAME: Duration = Duration::from_secs(5);
+pub(crate) const PATIENCE: Duration = Duration::from_secs(20);
+/// Attempts allowed where a backend cannot tell a permanent failure from a transient one.
+pub(crate) const BLIND_ATTEMPTS: u32 = 3;
+
+/// What a backend can find out, for the few scenarios where a decoder library hides it. A
+/// scenario asserts the exact behaviour where the backend can, and the best available one
+/// where it cannot; each field says what that is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Abilities {
+    /// Tells a wrong password (RTSP 401) from other failures, as [`ErrorKind::Authentication`].
+    /// Without it: the stream fails its attempts with a transient error and gives up after
+    /// `max_reconnect_attempts`, and the password still appears nowhere.
+    pub reports_authentication: bool,
+    /// Tells an unknown path (RTSP 404) from other failures, as [`ErrorKind::NotFound`].
+    /// Without it: the stream gives up after `max_reconnect_attempts` with a clear message.
+    pub reports_not_found: bool,
+    /// Falls back from TCP to UDP by itself with a [`Notice::TransportFallback`] event, and
+    /// refuses UDP when TCP is chosen explicitly ([`ErrorKind::TransportRefused`]). Without it:
+    /// frames still arrive from a UDP-only server with the default transport (the library
+    /// falls back silently), and an explicit transport is refused as a permanent error.
+    pub reports_transport_fallback: bool,
+    /// Opens several sources at once. Without it (a process-wide lock around opening), a
+    /// blackholed camera delays the others' first frame by up to its open timeout; once open
+    /// they must still keep their frame rate.
+    pub opens_concurrently: bool,
+}
+
+impl Abilities {
+    /// Everything: what the FFmpeg and GStreamer backends do.
+    pub const ALL: Abilities = Abilities {
+        reports_authentication: true,
+        reports_not_found: true,
+        reports_transport_fallback: true,
+        opens_concurrently: true,
+    };
+}
+
+impl Default for Abilities {
+    fn default() -> Self {
+        Abilities::ALL
+    }
+}
+
+/// A builder with the suite's deadlines and a short back-off.
+pub(crate) fn builder<B: CaptureBackend>(
+    url: &str,
+    config: &B::Config,
+    events: &EventRecorder,
+) -> VideoStreamBuilder<B> {
+    VideoStream::<B>::builder_with(url, config.clone())
+        .open_timeout(Duration::from_secs(5))
+        .first_frame_timeout(Duration::from_secs(5))
+        .stall_timeout(STALL)
+        .reconnect_delay(Duration::from_millis(200))
+        .reconnect_backoff(1.5)
+        .max_reconnect_delay(Duration::from_secs(1))
+        .on_event(events.handler())
+}
+
+pub(crate) fn server(options: ServerOptions) -> TestServer {
+    TestServer::start(options).expect("the test server starts")
+}
+
+pub(crate) fn addr(port: u16) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], port))
+}
+
+fn close(a: u8, b: u8) -> bool {
+    (a as i32 - b as i32).abs() <= 12
+}
+
+/// Asserts the three colour bars of the test picture within ±12 per channel (or in luma).
+pub fn assert_pattern_colours(frame: &Frame) {
+    let (w, h) = (frame.width(), frame.height());
+    for (i, rgb) in PATTERN_COLOURS.iter().enumerate() {
+        let x = w * (2 * i as u32 + 1) / 6;
+        let px = frame.pixel(x, h / 4);
+        let ok = match frame.pixel_format() {
+            PixelFormat::Bgr8 => {
+                close(px[0], rgb[2]) && close(px[1], rgb[1]) && close(px[2], rgb[0])
+            }
+            PixelFormat::Rgb8 => {
+                close(px[0], rgb[0]) && close(px[1], rgb[1]) && close(px[2], rgb[2])
+            }
+            _ => {
+                let luma = 0.299 * rgb[0] as f64 + 0.587 * rgb[1] as f64 + 0.114 * rgb[2] as f64;
+                close(px[0], luma.round() as u8)
+            }
+        };
+        assert!(
+            ok,
+            "bar {i} at ({x}, {}) in {}: got {px:?}, want RGB {rgb:?} (±12)",
+            h / 4,
+            frame.pixel_format()
+        );
+    }
+}
+
+/// Waits for the first frame of a connection newer than `after`'s, panicking with the events
+/// so far if none comes within [`PATIENCE`].
+pub(crate) fn next_connection_frame<B: CaptureBackend>(
+    stream: &VideoStream<B>,
+    after: &Frame,
+    events: &EventRecorder,
+    what: &str,
+) -> Arc<Frame> {
+    let mut seq = after.seq();
+    loop {
+        let frame = stream
+            .wait_next(seq, PATIENCE)
+            .unwrap_or_else(|| panic!("no frame after {what}; events {:?}", events.names()));
+        if frame.generation() > after.generation() {
+            return frame;
+        }
+        seq = frame.seq();
+    }
+}
