@@ -599,8 +599,9 @@ impl<B: CaptureBackend> Supervisor<B> {
             props.fps.map_or_else(|| "?".to_owned(), |f| format!("{f:.2}")),
             props.codec.as_deref().unwrap_or("?"),
         );
+        // The props themselves were stored by the capture thread, which alone writes them: it
+        // may have moved on to newer ones by the time this message is handled.
         self.shared.slot.if_active(self.control.run, || {
-            self.shared.props.store(Some(Arc::new(props.clone())));
             self.shared.set_state_unchecked(State::Streaming);
         });
         self.emit(Event::Connected { props, generation });
@@ -613,9 +614,6 @@ impl<B: CaptureBackend> Supervisor<B> {
         let size = (props.width, props.height);
         let previous = self.last_size.replace(size);
         let changed = previous.is_some_and(|p| p != size);
-        self.shared.slot.if_active(self.control.run, || {
-            self.shared.props.store(Some(Arc::new(props.clone())));
-        });
         if !changed {
             return;
         }

@@ -96,7 +96,8 @@ fn session<B: CaptureBackend>(
     };
     let props = capture.props();
     // Before the first frame can be published: a reader that sees a frame must also see the
-    // stream connected, with its props, not wait for the supervisor to catch up.
+    // stream connected, with its props, not wait for the supervisor to catch up. This thread
+    // is the only writer of the props, so they never go back to an older picture size.
     shared.slot.if_session_active(run, generation, || {
         shared.props.store(Some(Arc::new(props.clone())));
         shared.set_state_unchecked(crate::stats::State::Streaming);
