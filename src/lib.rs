@@ -33,9 +33,10 @@ mod any;
 pub use any::{AnyBackend, AnyCapture, AnyConfig, BACKEND_ENV_VAR};
 pub use rtsp_stream_core::{
     Capture, CaptureBackend, CaptureContext, Clock, Credentials, DisconnectReason, Error,
-    ErrorKind, Event, Frame, FrameSink, LOG_TARGET, ManualClock, Notice, OpenRequest, PixelFormat,
-    ReadStatus, Secret, SourceUrl, State, Stats, StopHandle, StreamMemory, StreamOptions,
-    StreamProps, SystemClock, Transport, VideoStream, VideoStreamBuilder, WakeSignal, redact_text,
+    ErrorKind, Event, FilePacer, Frame, FrameSink, LOG_TARGET, ManualClock, Notice, OpenRequest,
+    PixelFormat, ReadStatus, Secret, SourceUrl, State, Stats, StopHandle, StreamMemory,
+    StreamOptions, StreamProps, SystemClock, Transport, VideoStream, VideoStreamBuilder,
+    WakeSignal, redact_text,
 };
 
 /// The scripted mock backend, for testing applications without a camera.

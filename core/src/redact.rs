@@ -130,6 +130,21 @@ impl SourceUrl {
             .filter(|s| !s.is_empty())
     }
 
+    /// Whether the source is reached over the network (RTSP, HTTP, RTMP, SRT, UDP …): for a
+    /// backend, its end means a dropped connection, not the end of a file.
+    pub fn is_network(&self) -> bool {
+        const NETWORK_SCHEMES: &[&str] = &[
+            "rtsp", "rtsps", "rtmp", "rtmps", "http", "https", "udp", "tcp", "srt", "rtp", "hls",
+        ];
+        self.scheme()
+            .is_some_and(|s| NETWORK_SCHEMES.contains(&s.as_str()))
+    }
+
+    /// Whether the source is an `rtsp://` or `rtsps://` URL.
+    pub fn is_rtsp(&self) -> bool {
+        matches!(self.scheme().as_deref(), Some("rtsp" | "rtsps"))
+    }
+
     /// The user name and password of the URL's user-info part, percent-decoded.
     pub fn credentials(&self) -> Option<Credentials> {
         let userinfo = Parts::split(&self.raw).userinfo?;
@@ -477,5 +492,20 @@ mod tests {
             SourceUrl::new("RTSP://h/x").scheme().as_deref(),
             Some("rtsp")
         );
+    }
+
+    #[test]
+    fn network_and_rtsp_sources_are_told_apart() {
+        for (s, network, rtsp) in [
+            ("RTSP://cam/x", true, true),
+            ("rtsps://cam/x", true, true),
+            ("http://cam/x.mjpg", true, false),
+            ("/tmp/a.mp4", false, false),
+            ("file:///tmp/a.mp4", false, false),
+            ("0", false, false),
+        ] {
+            let u = SourceUrl::new(s);
+            assert_eq!((u.is_network(), u.is_rtsp()), (network, rtsp), "{s}");
+        }
     }
 }

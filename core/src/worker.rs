@@ -599,11 +599,8 @@ impl<B: CaptureBackend> Supervisor<B> {
             props.fps.map_or_else(|| "?".to_owned(), |f| format!("{f:.2}")),
             props.codec.as_deref().unwrap_or("?"),
         );
-        // The props themselves were stored by the capture thread, which alone writes them: it
-        // may have moved on to newer ones by the time this message is handled.
-        self.shared.slot.if_active(self.control.run, || {
-            self.shared.set_state_unchecked(State::Streaming);
-        });
+        // The capture thread already set the state and the props, before its first frame
+        // could be read; it alone writes the props, and may be on newer ones by now.
         self.emit(Event::Connected { props, generation });
         self.call_all(&self.shared.callbacks.on_connect);
     }

@@ -2,6 +2,7 @@
 
 use crate::report::StopTimes;
 use rtsp_stream::{AnyBackend, AnyConfig, MockBackend, MockConfig, MockScript, VideoStream};
+use rtsp_stream_testkit::conformance::wait_until;
 use rtsp_stream_testkit::{FaultProxy, ProxyMode, ServerOptions, TestServer};
 use std::net::SocketAddr;
 use std::sync::mpsc;
@@ -46,7 +47,9 @@ pub fn measure(backends: &[&str], reps: usize) -> Vec<StopTimes> {
             proxy.set_mode(ProxyMode::Blackhole);
             let accepted = proxy.accepted();
             let (s, _) = start(&via_proxy, &|b| b.open_timeout(Duration::from_secs(60)));
-            wait(|| proxy.accepted() > accepted);
+            wait_until(PATIENCE, "the open is under way", || {
+                proxy.accepted() > accepted
+            });
             let took = timed_stop(&s);
             proxy.cut();
             proxy.set_mode(ProxyMode::Pass);
@@ -67,7 +70,7 @@ pub fn measure(backends: &[&str], reps: usize) -> Vec<StopTimes> {
             let (s, _) = start(&via_proxy, &|b| b);
             s.wait_next(0, PATIENCE).expect("a frame");
             proxy.set_mode(ProxyMode::Blackhole);
-            wait(|| {
+            wait_until(PATIENCE, "the feed is frozen", || {
                 s.stats()
                     .since_last_frame
                     .is_some_and(|d| d >= Duration::from_millis(300))
@@ -104,7 +107,7 @@ pub fn measure(backends: &[&str], reps: usize) -> Vec<StopTimes> {
                     script.wait_for_opens(1, PATIENCE);
                 } else {
                     s.wait_next(0, PATIENCE).expect("a mock frame");
-                    wait(|| script.read_count() >= 2);
+                    wait_until(PATIENCE, "the read hangs", || script.read_count() >= 2);
                 }
                 let took = timed_stop(&s);
                 script.release();
@@ -124,13 +127,4 @@ fn timed_stop<B: rtsp_stream::CaptureBackend>(s: &VideoStream<B>) -> Duration {
     let t = Instant::now();
     s.stop();
     t.elapsed()
-}
-
-/// Polls a condition that has no event, with a deadline.
-fn wait(mut cond: impl FnMut() -> bool) {
-    let until = Instant::now() + PATIENCE;
-    while !cond() {
-        assert!(Instant::now() < until, "a benchmark state was not reached");
-        std::thread::sleep(Duration::from_millis(2));
-    }
 }

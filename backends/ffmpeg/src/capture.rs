@@ -6,10 +6,10 @@ use crate::ffmpeg_log::SecretGuard;
 use ffmpeg_next::software::scaling;
 use ffmpeg_next::{Packet, Rational, codec, ffi, format, frame, media};
 use rtsp_stream_core::{
-    Capture, CaptureContext, Error, FrameSink, OpenRequest, PixelFormat, ReadStatus, StreamProps,
-    Transport,
+    Capture, CaptureContext, Error, FilePacer, FrameSink, OpenRequest, PixelFormat, ReadStatus,
+    StreamProps, Transport,
 };
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A live FFmpeg input and its video decoder, owned by the capture thread.
 pub struct FfmpegCapture {
@@ -30,7 +30,7 @@ pub struct FfmpegCapture {
     waiting_for_key: bool,
     /// Set once the demuxer reported the end; then the decoder is drained.
     draining: bool,
-    pace: Option<Pacing>,
+    pace: Option<FilePacer>,
     loop_files: bool,
     _secret: SecretGuard,
 }
@@ -49,11 +49,6 @@ struct Scaler {
     context: scaling::Context,
     from: (ffmpeg_next::format::Pixel, u32, u32),
     to: PixelFormat,
-}
-
-/// Plays a file at its own rate: the first frame's pts is matched to a wall-clock instant.
-struct Pacing {
-    origin: Option<(Instant, Duration)>,
 }
 
 impl FfmpegCapture {
@@ -115,7 +110,7 @@ impl FfmpegCapture {
             packet: Packet::empty(),
             waiting_for_key: true,
             draining: false,
-            pace: (!network && config.pace_files).then_some(Pacing { origin: None }),
+            pace: (!network && config.pace_files).then(FilePacer::new),
             loop_files: config.loop_files && !network,
             _secret: secret,
         })
@@ -199,7 +194,7 @@ impl FfmpegCapture {
         self.draining = false;
         self.waiting_for_key = true;
         if let Some(p) = &mut self.pace {
-            p.origin = None;
+            p.restart();
         }
         true
     }
@@ -208,20 +203,6 @@ impl FfmpegCapture {
         let ts = self.decoded.timestamp().or(self.decoded.pts())?;
         let secs = ts as f64 * f64::from(self.time_base);
         (secs >= 0.0).then(|| Duration::from_secs_f64(secs))
-    }
-
-    /// Waits until a file's frame is due; false if cancelled meanwhile.
-    fn wait_until_due(&mut self, pts: Option<Duration>, ctx: &CaptureContext) -> bool {
-        let (Some(pace), Some(pts)) = (&mut self.pace, pts) else {
-            return true;
-        };
-        let (start, first_pts) = *pace.origin.get_or_insert((Instant::now(), pts));
-        let due = start + pts.saturating_sub(first_pts);
-        let now = Instant::now();
-        if due <= now {
-            return true;
-        }
-        ctx.sleep(due - now)
     }
 
     /// Converts the decoded picture into the sink, in the requested format, with one swscale
@@ -296,7 +277,9 @@ impl Capture for FfmpegCapture {
             Err(e) => return Err(e.into_error(ctx, network)),
         }
         let pts = self.pts();
-        if !self.wait_until_due(pts, ctx) {
+        if let Some(pace) = &mut self.pace
+            && !pace.wait(pts, ctx)
+        {
             return Err(ctx.interrupted_error("cancelled while pacing a file"));
         }
         self.convert(sink).map_err(|e| e.into_error(ctx, network))?;

@@ -9,11 +9,6 @@ use rtsp_stream_core::{CaptureContext, Error, Notice, OpenRequest, Transport};
 use std::ffi::CString;
 use std::sync::Once;
 
-/// Schemes whose end of stream means a dropped connection rather than the end of a file.
-const NETWORK_SCHEMES: &[&str] = &[
-    "rtsp", "rtsps", "rtmp", "rtmps", "http", "https", "udp", "tcp", "srt", "rtp", "hls",
-];
-
 pub(crate) fn open(
     config: &FfmpegConfig,
     request: &OpenRequest,
@@ -24,11 +19,8 @@ pub(crate) fn open(
         let _ = ffmpeg_next::init();
     });
     ffmpeg_log::install();
-    let scheme = request.source().scheme();
-    let network = scheme
-        .as_deref()
-        .is_some_and(|s| NETWORK_SCHEMES.contains(&s));
-    let rtsp = matches!(scheme.as_deref(), Some("rtsp" | "rtsps"));
+    let network = request.source().is_network();
+    let rtsp = request.source().is_rtsp();
     let secret = request
         .credentials()
         .map(|c| c.password.expose().to_owned())
@@ -95,10 +87,7 @@ fn options(
     // end bit and the RTP marker bit, so only the parser can put whole access units
     // together — which it does when the next one begins (one frame interval of latency; see
     // BENCHMARKS.md).
-    let network = request
-        .source()
-        .scheme()
-        .is_some_and(|s| NETWORK_SCHEMES.contains(&s.as_str()));
+    let network = request.source().is_network();
     // Files keep FFmpeg's defaults: `nobuffer` would also drop the packets read while probing,
     // which for a file are its first frames.
     if network {
@@ -115,10 +104,6 @@ fn options(
         dict.set(k, v);
     }
     dict
-}
-
-fn rtsp_source(request: &OpenRequest) -> bool {
-    matches!(request.source().scheme().as_deref(), Some("rtsp" | "rtsps"))
 }
 
 fn open_input(
@@ -176,7 +161,7 @@ fn open_input(
         // RTSP announces its codecs and their parameter sets in the SDP, which the decoder
         // needs; probing would wait for a decodable picture, i.e. for the next key frame
         // (up to a whole key-frame interval), and then throw it away with `nobuffer`.
-        let res = if rtsp_source(request) {
+        let res = if request.source().is_rtsp() {
             0
         } else {
             ffi::avformat_find_stream_info(ps, std::ptr::null_mut())

@@ -9,11 +9,6 @@ use gstreamer_app as gst_app;
 use rtsp_stream_core::{CaptureContext, Error, Notice, OpenRequest, PixelFormat, Transport};
 use std::sync::{Arc, Mutex, PoisonError};
 
-/// Schemes whose end of stream means a dropped connection rather than the end of a file.
-const NETWORK_SCHEMES: &[&str] = &[
-    "rtsp", "rtsps", "rtmp", "rtmps", "http", "https", "udp", "tcp", "srt", "rtp", "hls",
-];
-
 /// A pipeline ready to be played, and what its signal handlers learn while it starts.
 pub(crate) struct Built {
     pub(crate) pipeline: gst::Pipeline,
@@ -45,11 +40,8 @@ pub(crate) fn open(
     ctx: &CaptureContext,
 ) -> Result<GstreamerCapture, Error> {
     init().map_err(|e| e.into_error(ctx))?;
-    let scheme = request.source().scheme();
-    let network = scheme
-        .as_deref()
-        .is_some_and(|s| NETWORK_SCHEMES.contains(&s));
-    let rtsp = matches!(scheme.as_deref(), Some("rtsp" | "rtsps"));
+    let network = request.source().is_network();
+    let rtsp = request.source().is_rtsp();
     let first = match (rtsp, request.transport()) {
         (true, Transport::Udp) => Some(Transport::Udp),
         (true, _) => Some(Transport::Tcp),
@@ -93,7 +85,7 @@ fn try_open(
     let built = match (&config.pipeline, transport) {
         (Some(description), _) => custom(config, request, description)?,
         (None, Some(transport)) => rtsp(config, request, transport)?,
-        (None, None) => uri(config, request)?,
+        (None, None) => uri(config, request, network)?,
     };
     GstreamerCapture::start(built, config, ctx, network, transport)
 }
@@ -275,7 +267,7 @@ fn link_video_pads(
     });
 }
 
-fn uri(config: &GstreamerConfig, request: &OpenRequest) -> Result<Built, GstError> {
+fn uri(config: &GstreamerConfig, request: &OpenRequest, network: bool) -> Result<Built, GstError> {
     let source = request.url_with_credentials();
     let uri = if request.source().scheme().is_some() {
         source
@@ -298,10 +290,6 @@ fn uri(config: &GstreamerConfig, request: &OpenRequest) -> Result<Built, GstErro
     pipeline
         .add(&decode)
         .map_err(|e| GstError::Pipeline(e.to_string()))?;
-    let network = request
-        .source()
-        .scheme()
-        .is_some_and(|s| NETWORK_SCHEMES.contains(&s.as_str()));
     let (convert, appsink) = tail(&pipeline, request, !network && config.pace_files)?;
     let opened = Arc::new(Mutex::new(None));
     link_video_pads(&decode, &convert, Some(Arc::clone(&opened)));

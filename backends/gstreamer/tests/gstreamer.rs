@@ -3,7 +3,7 @@
 
 use rtsp_stream_core::{ErrorKind, Event, VideoStream};
 use rtsp_stream_gstreamer::{GstreamerBackend, GstreamerConfig};
-use rtsp_stream_testkit::conformance::{EventRecorder, serial, settle};
+use rtsp_stream_testkit::conformance::{EventRecorder, builder, serial, settle};
 use rtsp_stream_testkit::process::thread_count;
 use rtsp_stream_testkit::{ServerOptions, TestServer};
 use std::time::Duration;
@@ -15,11 +15,7 @@ fn stream(
     config: GstreamerConfig,
     events: &EventRecorder,
 ) -> VideoStream<GstreamerBackend> {
-    VideoStream::<GstreamerBackend>::builder_with(url, config)
-        .open_timeout(Duration::from_secs(5))
-        .stall_timeout(Duration::from_secs(3))
-        .reconnect_delay(Duration::from_millis(100))
-        .on_event(events.handler())
+    builder::<GstreamerBackend>(url, &config, events)
         .start()
         .unwrap()
 }

@@ -6,18 +6,18 @@ use opencv::imgproc;
 use opencv::prelude::*;
 use opencv::videoio::{self, VideoCapture};
 use rtsp_stream_core::{
-    Capture, CaptureContext, Error, FrameSink, PixelFormat, ReadStatus, StreamProps, Transport,
+    Capture, CaptureContext, Error, FilePacer, FrameSink, PixelFormat, ReadStatus, StreamProps,
+    Transport,
 };
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// An open OpenCV capture, owned by the capture thread.
 pub struct OpencvCapture {
     cap: VideoCapture,
     /// A network stream or a camera: a failed read is a lost connection, not the end.
     live: bool,
-    /// For files delivered at their own rate: the first frame's position and when it was
-    /// delivered.
-    pace: Option<Option<(Instant, Duration)>>,
+    /// Files are delivered at their own rate.
+    pace: Option<FilePacer>,
     props: StreamProps,
     /// The picture OpenCV decodes into when it cannot write into the lent buffer directly
     /// (another pixel format, or a size not known yet).
@@ -52,7 +52,7 @@ impl OpencvCapture {
         Ok(OpencvCapture {
             cap,
             live,
-            pace: pace.then_some(None),
+            pace: pace.then(FilePacer::new),
             props,
             scratch: Mat::default(),
         })
@@ -127,19 +127,6 @@ impl OpencvCapture {
     }
 }
 
-impl OpencvCapture {
-    /// Waits until a file's frame is due; false if cancelled meanwhile.
-    fn wait_until_due(&mut self, pts: Option<Duration>, ctx: &CaptureContext) -> bool {
-        let (Some(pace), Some(pts)) = (&mut self.pace, pts) else {
-            return true;
-        };
-        let (start, first) = *pace.get_or_insert((Instant::now(), pts));
-        let due = start + pts.saturating_sub(first);
-        let now = Instant::now();
-        due <= now || ctx.sleep(due - now)
-    }
-}
-
 /// OpenCV's four-character code as the codec names the other backends report.
 fn codec_name(fourcc: f64) -> Option<String> {
     let code = (fourcc as i64 as u32).to_le_bytes();
@@ -172,7 +159,9 @@ impl Capture for OpencvCapture {
                 let position = self.cap.get(videoio::CAP_PROP_POS_MSEC).unwrap_or(0.0);
                 let pts = (position > 0.0).then(|| Duration::from_secs_f64(position / 1000.0));
                 sink.set_pts(pts);
-                if !self.wait_until_due(pts, ctx) {
+                if let Some(pace) = &mut self.pace
+                    && !pace.wait(pts, ctx)
+                {
                     return Err(ctx.interrupted_error("cancelled while pacing a file"));
                 }
                 Ok(ReadStatus::Frame)

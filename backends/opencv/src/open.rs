@@ -11,11 +11,6 @@ use rtsp_stream_core::{CaptureContext, Error, OpenRequest, Transport};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
-/// Schemes whose end of stream means a dropped connection rather than the end of a file.
-const NETWORK_SCHEMES: &[&str] = &[
-    "rtsp", "rtsps", "rtmp", "rtmps", "http", "https", "udp", "tcp", "srt", "rtp", "hls",
-];
-
 /// The process-wide FFmpeg options OpenCV reads (`key;value|key;value`).
 const OPTIONS_ENV: &str = "OPENCV_FFMPEG_CAPTURE_OPTIONS";
 
@@ -43,7 +38,7 @@ impl Source {
         }
         match request.source().scheme() {
             Some(scheme) if scheme != "file" => Source::Url {
-                network: NETWORK_SCHEMES.contains(&scheme.as_str()),
+                network: request.source().is_network(),
             },
             _ => Source::File(raw.trim_start_matches("file://").to_owned()),
         }
@@ -61,8 +56,7 @@ pub(crate) fn open(
         Source::Index(_) | Source::Device(_) => videoio::CAP_ANY,
         _ => videoio::CAP_FFMPEG,
     });
-    let rtsp = matches!(request.source().scheme().as_deref(), Some("rtsp" | "rtsps"));
-    let transport = if rtsp && api == videoio::CAP_FFMPEG {
+    let transport = if request.source().is_rtsp() && api == videoio::CAP_FFMPEG {
         Some(check_transport(request.transport()).map_err(|e| e.into_error(ctx))?)
     } else {
         None

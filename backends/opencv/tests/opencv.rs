@@ -3,7 +3,7 @@
 
 use rtsp_stream_core::{Error, ErrorKind, Event, Transport, VideoStream};
 use rtsp_stream_opencv::{CAP_ANY, OpencvBackend, OpencvConfig};
-use rtsp_stream_testkit::conformance::{EventRecorder, serial};
+use rtsp_stream_testkit::conformance::{EventRecorder, builder, serial};
 use rtsp_stream_testkit::{ServerOptions, TestServer};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,12 +11,8 @@ use std::time::{Duration, Instant};
 const PATIENCE: Duration = Duration::from_secs(20);
 
 fn stream(url: &str, config: OpencvConfig, events: &EventRecorder) -> VideoStream<OpencvBackend> {
-    VideoStream::<OpencvBackend>::builder_with(url, config)
-        .open_timeout(Duration::from_secs(5))
-        .stall_timeout(Duration::from_secs(3))
-        .reconnect_delay(Duration::from_millis(100))
+    builder::<OpencvBackend>(url, &config, events)
         .max_reconnect_attempts(2)
-        .on_event(events.handler())
         .start()
         .unwrap()
 }

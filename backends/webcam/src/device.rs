@@ -49,6 +49,18 @@ pub struct CameraMode {
     pub fourcc: FourCc,
 }
 
+impl CameraMode {
+    /// A mode of `width` × `height` at `fps` frames per second in `fourcc`.
+    pub const fn new(width: u32, height: u32, fps: u32, fourcc: FourCc) -> Self {
+        CameraMode {
+            width,
+            height,
+            fps,
+            fourcc,
+        }
+    }
+}
+
 /// A camera as the system lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceInfo {

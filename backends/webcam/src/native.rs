@@ -108,12 +108,12 @@ fn to_mode(format: CameraFormat) -> Option<CameraMode> {
         FrameFormat::RAWRGB => FourCc::Rgb,
         FrameFormat::RAWBGR => FourCc::Bgr,
     };
-    Some(CameraMode {
-        width: format.width(),
-        height: format.height(),
-        fps: format.frame_rate(),
+    Some(CameraMode::new(
+        format.width(),
+        format.height(),
+        format.frame_rate(),
         fourcc,
-    })
+    ))
 }
 
 fn from_fourcc(fourcc: FourCc) -> FrameFormat {

@@ -109,23 +109,14 @@ pub(crate) fn choose_mode(config: &WebcamConfig, modes: &[CameraMode]) -> Option
 mod tests {
     use super::*;
 
-    fn mode(width: u32, height: u32, fps: u32, fourcc: FourCc) -> CameraMode {
-        CameraMode {
-            width,
-            height,
-            fps,
-            fourcc,
-        }
-    }
-
     fn modes() -> Vec<CameraMode> {
         vec![
-            mode(640, 480, 30, FourCc::Yuyv),
-            mode(1280, 720, 10, FourCc::Yuyv),
-            mode(640, 480, 30, FourCc::Mjpeg),
-            mode(1280, 720, 30, FourCc::Mjpeg),
-            mode(1280, 720, 60, FourCc::Mjpeg),
-            mode(1920, 1080, 30, FourCc::Mjpeg),
+            CameraMode::new(640, 480, 30, FourCc::Yuyv),
+            CameraMode::new(1280, 720, 10, FourCc::Yuyv),
+            CameraMode::new(640, 480, 30, FourCc::Mjpeg),
+            CameraMode::new(1280, 720, 30, FourCc::Mjpeg),
+            CameraMode::new(1280, 720, 60, FourCc::Mjpeg),
+            CameraMode::new(1920, 1080, 30, FourCc::Mjpeg),
         ]
     }
 
@@ -140,7 +131,7 @@ mod tests {
         };
         assert_eq!(
             choose_mode(&config, &modes()),
-            Some(mode(1280, 720, 10, FourCc::Yuyv))
+            Some(CameraMode::new(1280, 720, 10, FourCc::Yuyv))
         );
     }
 
@@ -157,12 +148,12 @@ mod tests {
         };
         assert_eq!(
             choose_mode(&config, &modes()),
-            Some(mode(1280, 720, 30, FourCc::Mjpeg))
+            Some(CameraMode::new(1280, 720, 30, FourCc::Mjpeg))
         );
         // Nothing asked: the preferred format at its largest size and highest rate.
         assert_eq!(
             choose_mode(&WebcamConfig::default(), &modes()),
-            Some(mode(1920, 1080, 30, FourCc::Mjpeg))
+            Some(CameraMode::new(1920, 1080, 30, FourCc::Mjpeg))
         );
         assert_eq!(choose_mode(&WebcamConfig::default(), &[]), None);
     }

@@ -6,7 +6,7 @@ mod fake;
 
 use fake::{FakeCamera, FakeCameras, LEFT};
 use rtsp_stream_core::{ErrorKind, Event, Frame, PixelFormat, State, VideoStream};
-use rtsp_stream_testkit::conformance::EventRecorder;
+use rtsp_stream_testkit::conformance::{EventRecorder, wait_until};
 use rtsp_stream_webcam::{CameraMode, FourCc, WebcamBackend, WebcamConfig};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,15 +14,6 @@ use std::time::{Duration, Instant};
 const PATIENCE: Duration = Duration::from_secs(10);
 const BLUE: [u8; 3] = [40, 60, 210];
 const GREEN: [u8; 3] = [50, 190, 70];
-
-fn mode(width: u32, height: u32, fps: u32, fourcc: FourCc) -> CameraMode {
-    CameraMode {
-        width,
-        height,
-        fps,
-        fourcc,
-    }
-}
 
 /// Two cameras of the same model (same name), told apart only by their serial numbers.
 fn camera(serial: &str, colour: [u8; 3], modes: Vec<CameraMode>) -> FakeCamera {
@@ -101,7 +92,10 @@ fn yuyv_nv12_and_mjpeg_decode_into_every_pixel_format() {
     for fourcc in [FourCc::Yuyv, FourCc::Nv12, FourCc::Mjpeg] {
         for format in [PixelFormat::Bgr8, PixelFormat::Rgb8, PixelFormat::Gray8] {
             let system = FakeCameras::default();
-            system.plug(0, camera("A1", BLUE, vec![mode(64, 48, 30, fourcc)]));
+            system.plug(
+                0,
+                camera("A1", BLUE, vec![CameraMode::new(64, 48, 30, fourcc)]),
+            );
             let events = EventRecorder::new();
             let s = VideoStream::<WebcamBackend>::builder_with("0", config(&system))
                 .pixel_format(format)
@@ -123,7 +117,7 @@ fn yuyv_nv12_and_mjpeg_decode_into_every_pixel_format() {
 #[test]
 fn an_unplugged_camera_is_reopened_by_identity_not_by_index() {
     let system = FakeCameras::default();
-    let modes = vec![mode(64, 48, 30, FourCc::Yuyv)];
+    let modes = vec![CameraMode::new(64, 48, 30, FourCc::Yuyv)];
     let a = camera("A1", BLUE, modes.clone());
     let b = camera("B2", GREEN, modes.clone());
     system.plug(0, a.clone());
@@ -166,7 +160,10 @@ fn an_unplugged_camera_is_reopened_by_identity_not_by_index() {
 #[test]
 fn a_frozen_camera_trips_the_watchdog_and_stop_stays_bounded() {
     let system = FakeCameras::default();
-    system.plug(0, camera("A1", BLUE, vec![mode(64, 48, 30, FourCc::Yuyv)]));
+    system.plug(
+        0,
+        camera("A1", BLUE, vec![CameraMode::new(64, 48, 30, FourCc::Yuyv)]),
+    );
     let events = EventRecorder::new();
     let s = stream("0", config(&system), &events);
     assert!(s.wait_next(0, PATIENCE).is_some());
@@ -194,11 +191,9 @@ fn a_frozen_camera_trips_the_watchdog_and_stop_stays_bounded() {
     // The camera answers again: the left-behind thread ends, muted.
     let seq = s.stats().last_seq;
     system.set_frozen(false);
-    let until = Instant::now() + PATIENCE;
-    while s.stats().detached_threads > 0 {
-        assert!(Instant::now() < until, "the detached thread never ended");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_until(PATIENCE, "the detached thread ends", || {
+        s.stats().detached_threads == 0
+    });
     assert_eq!(
         s.stats().last_seq,
         seq,
@@ -210,7 +205,7 @@ fn a_frozen_camera_trips_the_watchdog_and_stop_stays_bounded() {
 #[test]
 fn a_camera_held_by_another_process_is_busy_and_retried() {
     let system = FakeCameras::default();
-    let a = camera("A1", BLUE, vec![mode(64, 48, 30, FourCc::Mjpeg)]);
+    let a = camera("A1", BLUE, vec![CameraMode::new(64, 48, 30, FourCc::Mjpeg)]);
     system.plug(0, a.clone());
     system.set_busy(&a.stable_id, true);
     let events = EventRecorder::new();
@@ -234,9 +229,9 @@ fn the_requested_mode_or_the_closest_one_is_opened() {
             "A1",
             BLUE,
             vec![
-                mode(160, 120, 30, FourCc::Yuyv),
-                mode(320, 240, 15, FourCc::Yuyv),
-                mode(320, 240, 30, FourCc::Mjpeg),
+                CameraMode::new(160, 120, 30, FourCc::Yuyv),
+                CameraMode::new(320, 240, 15, FourCc::Yuyv),
+                CameraMode::new(320, 240, 30, FourCc::Mjpeg),
             ],
         ),
     );
@@ -251,7 +246,10 @@ fn the_requested_mode_or_the_closest_one_is_opened() {
     let s = stream("/dev/video0", wanted, &events);
     let frame = s.wait_next(0, PATIENCE).expect("a frame");
     assert_eq!((frame.width(), frame.height()), (320, 240));
-    assert_eq!(system.chosen(), vec![mode(320, 240, 15, FourCc::Yuyv)]);
+    assert_eq!(
+        system.chosen(),
+        vec![CameraMode::new(320, 240, 15, FourCc::Yuyv)]
+    );
     let props = s.props().unwrap();
     assert_eq!(props.fps, Some(15.0));
     assert_eq!(props.codec.as_deref(), Some("yuyv"));
@@ -261,10 +259,10 @@ fn the_requested_mode_or_the_closest_one_is_opened() {
 #[test]
 fn cameras_are_found_by_name_and_by_stable_link() {
     let system = FakeCameras::default();
-    let a = camera("A1", BLUE, vec![mode(64, 48, 30, FourCc::Yuyv)]);
+    let a = camera("A1", BLUE, vec![CameraMode::new(64, 48, 30, FourCc::Yuyv)]);
     let b = FakeCamera {
         name: "Integrated Camera".into(),
-        ..camera("B2", GREEN, vec![mode(64, 48, 30, FourCc::Yuyv)])
+        ..camera("B2", GREEN, vec![CameraMode::new(64, 48, 30, FourCc::Yuyv)])
     };
     system.plug(0, a);
     system.plug(1, b.clone());

@@ -1,6 +1,7 @@
 //! Many drop/reconnect cycles: nothing may leak.
 
 use super::helpers::{EventRecorder, serial, settle};
+use super::scenarios::next_connection_frame;
 use crate::process::{fd_count, rss_bytes, thread_count, trim_heap};
 use crate::{FaultProxy, ServerOptions, TestServerProcess};
 use rtsp_stream_core::{CaptureBackend, VideoStream};
@@ -53,8 +54,9 @@ pub fn endurance<B: CaptureBackend>(config: &B::Config, test_name: &str) -> Endu
     .on_event(events.handler())
     .start()
     .unwrap();
-    let patience = Duration::from_secs(30);
-    let mut last = stream.wait_next(0, patience).expect("first frame");
+    let mut last = stream
+        .wait_next(0, Duration::from_secs(30))
+        .expect("first frame");
     let counts = || (thread_count(None), fd_count(None));
     let mut after_5 = None;
     const CYCLES: usize = 100;
@@ -66,17 +68,7 @@ pub fn endurance<B: CaptureBackend>(config: &B::Config, test_name: &str) -> Endu
         } else {
             proxy.cut();
         }
-        last = loop {
-            let f = stream.wait_next(last.seq(), patience).unwrap_or_else(|| {
-                panic!(
-                    "cycle {cycle}: no frame after the drop; events {:?}",
-                    events.names()
-                )
-            });
-            if f.generation() > last.generation() {
-                break f;
-            }
-        };
+        last = next_connection_frame(&stream, &last, &events, &format!("drop {cycle}"));
         if cycle % 10 == 0 {
             trim_heap();
             eprintln!(

@@ -158,8 +158,9 @@ impl log::Log for StderrLogger {
     fn flush(&self) {}
 }
 
-/// Polls `cond` until it holds or `timeout` passes (for conditions that have no event).
-pub(crate) fn wait_until(timeout: Duration, what: &str, mut cond: impl FnMut() -> bool) {
+/// Polls `cond` until it holds, panicking with `what` if `timeout` passes first (for
+/// conditions that have no event to wait on).
+pub fn wait_until(timeout: Duration, what: &str, mut cond: impl FnMut() -> bool) {
     let until = Instant::now() + timeout;
     let mut pause = Duration::from_millis(1);
     while !cond() {

@@ -18,7 +18,7 @@ mod helpers;
 mod scenarios;
 
 pub use endurance::{EnduranceReport, endurance};
-pub use helpers::{EventRecorder, StderrLogger, serial, settle};
+pub use helpers::{EventRecorder, StderrLogger, serial, settle, wait_until};
 pub use scenarios::*;
 
 /// Generates one `#[test]` per conformance scenario for `$backend` with `$config`

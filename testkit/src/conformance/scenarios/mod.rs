@@ -65,8 +65,10 @@ impl Default for Abilities {
     }
 }
 
-/// A builder with the suite's deadlines and a short back-off.
-pub(crate) fn builder<B: CaptureBackend>(
+/// A builder with the suite's deadlines (open and first frame 5 s, stall [`STALL`]) and a
+/// short back-off (200 ms × 1.5ⁿ up to 1 s), reporting its events to `events`: for a backend's
+/// own tests beside the suite.
+pub fn builder<B: CaptureBackend>(
     url: &str,
     config: &B::Config,
     events: &EventRecorder,
