@@ -349,6 +349,32 @@ impl CaptureContext {
             .store(nanos.min(u64::MAX as u128 - 1) as u64, Ordering::Release);
     }
 
+    /// Blocks until `done` returns true (`true`) or the connection is cancelled (`false`).
+    /// `done` is checked again after every [`nudge`](Self::nudge) and cancellation.
+    pub(crate) fn wait_until(&self, mut done: impl FnMut() -> bool) -> bool {
+        loop {
+            let seen = self.inner.wake.epoch();
+            if self.is_cancelled() {
+                return false;
+            }
+            if done() {
+                return true;
+            }
+            self.inner.wake.wait_real(seen, None);
+        }
+    }
+
+    /// Wakes whatever waits in [`wait_until`](Self::wait_until) to check its condition again.
+    #[cfg_attr(not(feature = "mock"), allow(dead_code))]
+    pub(crate) fn nudge(&self) {
+        self.inner.wake.wake();
+    }
+
+    #[cfg_attr(not(feature = "mock"), allow(dead_code))]
+    pub(crate) fn same_as(&self, other: &CaptureContext) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
     pub(crate) fn cancel(&self) {
         self.inner.cancelled.store(true, Ordering::Release);
         self.inner.wake.wake();

@@ -60,6 +60,10 @@ pub enum MockStep {
     Stall,
     /// A read blocks, ignoring cancellation, until [`MockScript::release`].
     Hang,
+    /// A read waits (cooperatively: cancellation ends it) until the test calls
+    /// [`MockScript::proceed`], then goes on with the next step. For putting an exact pause
+    /// between two steps, e.g. to look at the stream between two frames.
+    Hold,
     /// Later frames have this size.
     Resize {
         /// New width.
@@ -115,6 +119,10 @@ struct ScriptInner {
 struct ScriptState {
     steps: VecDeque<MockStep>,
     released: bool,
+    /// Holds reached by reads, and proceeds granted by the test.
+    holds_reached: u64,
+    proceeds: u64,
+    holders: Vec<CaptureContext>,
     opens: u64,
     closes: u64,
     calls: Vec<MockCall>,
@@ -203,6 +211,27 @@ impl MockScript {
         self.push(MockStep::Hang)
     }
 
+    /// Appends: a read waits here until [`proceed`](Self::proceed) (see [`MockStep::Hold`]).
+    pub fn hold(&self) -> &Self {
+        self.push(MockStep::Hold)
+    }
+
+    /// Lets the next read waiting at a [`hold`](Self::hold) (or the next to reach one) go on.
+    pub fn proceed(&self) {
+        let mut state = self.lock();
+        state.proceeds += 1;
+        for holder in &state.holders {
+            holder.nudge();
+        }
+        drop(state);
+        self.inner.changed.notify_all();
+    }
+
+    /// Waits (real time, at most `timeout`) until reads have reached `n` holds in all.
+    pub fn wait_for_holds(&self, n: u64, timeout: Duration) -> bool {
+        self.wait_for_state(timeout, |s| s.holds_reached >= n)
+    }
+
     /// Appends: later frames are `width` × `height`.
     pub fn resize(&self, width: u32, height: u32) -> &Self {
         self.push(MockStep::Resize { width, height })
@@ -246,9 +275,13 @@ impl MockScript {
 
     /// Waits (real time, at most `timeout`) until `open` was called at least `n` times.
     pub fn wait_for_opens(&self, n: u64, timeout: Duration) -> bool {
+        self.wait_for_state(timeout, |s| s.opens >= n)
+    }
+
+    fn wait_for_state(&self, timeout: Duration, done: impl Fn(&ScriptState) -> bool) -> bool {
         let until = Instant::now() + timeout;
         let mut state = self.lock();
-        while state.opens < n {
+        while !done(&state) {
             let now = Instant::now();
             if now >= until {
                 return false;
@@ -302,6 +335,20 @@ impl MockScript {
             Some(_) => state.steps.pop_front(),
             None => None,
         }
+    }
+
+    /// Waits at a hold until the test proceeds (true) or the connection is cancelled (false).
+    fn wait_at_hold(&self, ctx: &CaptureContext) -> bool {
+        let mine = {
+            let mut state = self.lock();
+            state.holds_reached += 1;
+            state.holders.push(ctx.clone());
+            state.holds_reached
+        };
+        self.inner.changed.notify_all();
+        let proceeded = ctx.wait_until(|| self.lock().proceeds >= mine);
+        self.lock().holders.retain(|h| !h.same_as(ctx));
+        proceeded
     }
 
     /// Blocks until released; returns a cancellation error.
@@ -428,6 +475,11 @@ impl Capture for MockCapture {
                 }
                 Some(MockStep::EndOfStream) => return Ok(ReadStatus::EndOfStream),
                 Some(MockStep::Hang) => return Err(self.script.block_until_released()),
+                Some(MockStep::Hold) => {
+                    if !self.script.wait_at_hold(ctx) {
+                        return Err(ctx.interrupted_error("read interrupted at a hold"));
+                    }
+                }
                 // Stall, or nothing left for this connection: a camera that went quiet.
                 _ => {
                     ctx.wait_cancelled();

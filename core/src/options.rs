@@ -86,6 +86,18 @@ pub struct StreamOptions {
     /// Capture buffer size hint in frames, where the backend has one (OpenCV's
     /// `CAP_PROP_BUFFERSIZE`); `None` keeps the backend's default.
     pub buffer_size: Option<u32>,
+    /// Frames the stream keeps for reuse (default 4: the slot's frame, the one being decoded,
+    /// two held by the application), 2–64. The pool grows on demand up to this size; when
+    /// every pooled frame is held, a publish allocates a frame outside the pool (freed when
+    /// its last holder drops it) and counts it in
+    /// [`Stats::frames_beyond_pool`](crate::Stats::frames_beyond_pool): frames are never
+    /// dropped or delayed for lack of a buffer.
+    pub frame_pool: usize,
+    /// Allocate all [`frame_pool`](Self::frame_pool) frames as soon as the first frame's size
+    /// is known, and again after a size change (default false: grow on demand). With an eager
+    /// pool of n, a consumer that holds at most n − 2 frames at a time causes no allocation in
+    /// the core's publish path.
+    pub eager_frame_pool: bool,
 }
 
 impl Default for StreamOptions {
@@ -104,6 +116,8 @@ impl Default for StreamOptions {
             pixel_format: PixelFormat::Bgr8,
             transport: Transport::Auto,
             buffer_size: None,
+            frame_pool: 4,
+            eager_frame_pool: false,
         }
     }
 }
@@ -125,6 +139,13 @@ impl StreamOptions {
         }
         if self.max_reconnect_delay < self.reconnect_delay {
             return bad("max_reconnect_delay is shorter than reconnect_delay".into());
+        }
+        if !(2..=64).contains(&self.frame_pool) {
+            return bad(format!(
+                "frame_pool must be within 2–64 (the slot's frame and the one being decoded \
+                 take two), got {}",
+                self.frame_pool
+            ));
         }
         for (name, value) in [
             ("open_timeout", self.open_timeout),

@@ -102,13 +102,21 @@ impl Slot {
     }
 
     /// Gives `frame` the next sequence number and makes it the newest. `frame` must be
-    /// unique (just filled). Returns false, publishing nothing, if connection `generation` of
+    /// unique (just filled). `book` runs first, under the gate, so counters never lag behind a
+    /// frame a reader holds. Returns false, publishing nothing, if connection `generation` of
     /// `run` is muted.
-    pub(crate) fn publish(&self, run: u64, generation: u64, frame: &mut Arc<Frame>) -> bool {
+    pub(crate) fn publish(
+        &self,
+        run: u64,
+        generation: u64,
+        frame: &mut Arc<Frame>,
+        book: impl FnOnce(),
+    ) -> bool {
         let gate = self.lock();
         if gate.active_run != run || gate.active_session != generation {
             return false;
         }
+        book();
         let seq = self.last_seq.load(Ordering::Relaxed) + 1;
         Arc::get_mut(frame)
             .expect("a frame being published is not shared yet")

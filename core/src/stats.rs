@@ -77,6 +77,9 @@ pub struct Stats {
     pub last_seq: u64,
     /// Published frames that were replaced (or cleared) before any `read*` call returned them.
     pub frames_overwritten_unread: u64,
+    /// Frames allocated outside the frame pool because every pooled frame was held (see
+    /// [`StreamOptions::frame_pool`](crate::StreamOptions::frame_pool)); none was dropped.
+    pub frames_beyond_pool: u64,
     /// Frame rate measured over the recent frames (0 before two frames).
     pub measured_fps: f64,
     /// Frames the decoder reported it could not decode.

@@ -132,6 +132,21 @@ impl<B: CaptureBackend> VideoStreamBuilder<B> {
         self
     }
 
+    /// Frames kept for reuse, 2–64 (default 4: the slot's frame, the one being decoded, two
+    /// held by the application). See [`StreamOptions::frame_pool`].
+    pub fn frame_pool(mut self, frames: usize) -> Self {
+        self.options.frame_pool = frames;
+        self
+    }
+
+    /// Allocate the whole frame pool as soon as the first frame's size is known (default
+    /// false). With an eager pool of n, a consumer that holds at most n − 2 frames at a time
+    /// causes no allocation in the core's publish path (decoders may allocate on their own).
+    pub fn eager_frame_pool(mut self, eager: bool) -> Self {
+        self.options.eager_frame_pool = eager;
+        self
+    }
+
     /// Replaces every backend-neutral option at once.
     pub fn options(mut self, options: StreamOptions) -> Self {
         self.options = options;

@@ -60,6 +60,8 @@ pub(crate) struct Shared {
     /// Exponential moving average of the interval between frames, in nanoseconds.
     frame_interval: AtomicU64,
     last_error: Mutex<Option<Arc<Error>>>,
+    /// Frames allocated outside the pool (see `FramePool`).
+    pub(crate) frames_beyond_pool: Arc<AtomicU64>,
     pool: Mutex<Option<FramePool>>,
 }
 
@@ -71,6 +73,12 @@ impl Shared {
         backend: &'static str,
     ) -> Self {
         let epoch = clock.now();
+        let frames_beyond_pool = Arc::new(AtomicU64::new(0));
+        let pool = FramePool::new(
+            request.options.frame_pool,
+            request.options.eager_frame_pool,
+            Arc::clone(&frames_beyond_pool),
+        );
         Shared {
             request,
             clock,
@@ -89,7 +97,8 @@ impl Shared {
             last_frame: AtomicU64::new(u64::MAX),
             frame_interval: AtomicU64::new(0),
             last_error: Mutex::new(None),
-            pool: Mutex::new(Some(FramePool::new())),
+            frames_beyond_pool,
+            pool: Mutex::new(Some(pool)),
         }
     }
 
@@ -141,6 +150,26 @@ impl Shared {
         }
     }
 
+    /// The pool for a new connection: the one the last connection returned, or a new one if
+    /// a thread left behind still has it.
+    pub(crate) fn take_pool(&self) -> FramePool {
+        self.pool
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+            .unwrap_or_else(|| {
+                FramePool::new(
+                    self.request.options.frame_pool,
+                    self.request.options.eager_frame_pool,
+                    Arc::clone(&self.frames_beyond_pool),
+                )
+            })
+    }
+
+    pub(crate) fn return_pool(&self, pool: FramePool) {
+        *self.pool.lock().unwrap_or_else(PoisonError::into_inner) = Some(pool);
+    }
+
     fn set_last_error(&self, error: Arc<Error>) {
         *self
             .last_error
@@ -155,6 +184,7 @@ impl Shared {
             frames_decoded: self.frames_decoded.load(Ordering::Relaxed),
             last_seq: self.slot.last_seq(),
             frames_overwritten_unread: self.slot.overwritten_unread(),
+            frames_beyond_pool: self.frames_beyond_pool.load(Ordering::Relaxed),
             measured_fps: self.measured_fps(),
             decode_errors: self.decode_errors.load(Ordering::Relaxed),
             reconnects: self.reconnects(),

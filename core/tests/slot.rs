@@ -210,9 +210,11 @@ fn frames_nobody_read_are_counted() {
 #[test]
 fn a_frame_in_hand_comes_with_its_size_in_the_props() {
     let script = MockScript::new();
+    // The hold keeps the resized frame back until the test has looked at the first one.
     script
         .open_ok(props(16, 8))
         .frames(1)
+        .hold()
         .resize(32, 16)
         .frames(1)
         .stall();
@@ -229,16 +231,17 @@ fn a_frame_in_hand_comes_with_its_size_in_the_props() {
         .start()
         .unwrap();
     let first = stream.wait_next(0, PATIENCE).expect("a frame");
+    assert_eq!((first.width(), first.height()), (16, 8));
     assert!(stream.is_connected());
-    // The newest frame may already be the resized one.
-    let second = if first.width() == 32 {
-        first
-    } else {
-        assert_eq!(stream.frame_width(), 16, "props of the first frame");
-        stream
-            .wait_next(first.seq(), PATIENCE)
-            .expect("the resized frame")
-    };
+    assert_eq!(
+        (stream.frame_width(), stream.frame_height()),
+        (16, 8),
+        "props of the first frame"
+    );
+    script.proceed();
+    let second = stream
+        .wait_next(first.seq(), PATIENCE)
+        .expect("the resized frame");
     assert_eq!((second.width(), second.height()), (32, 16));
     assert_eq!(
         (stream.frame_width(), stream.frame_height()),
@@ -246,5 +249,53 @@ fn a_frame_in_hand_comes_with_its_size_in_the_props() {
         "props lag behind the frame in hand"
     );
     release.send(()).unwrap();
+    stream.stop();
+}
+
+#[test]
+fn a_consumer_holding_more_than_the_pool_loses_nothing_and_the_overflow_is_counted() {
+    const FRAMES: u64 = 12;
+    const POOL: u64 = 4;
+    let script = MockScript::new();
+    script.open_ok(MockScript::props(32, 16, 30.0));
+    // One frame at a time: the consumer receives every frame before the next is decoded.
+    for _ in 0..FRAMES {
+        script.frames(1).hold();
+    }
+    let stream = rtsp_stream_core::VideoStream::<rtsp_stream_core::MockBackend>::builder_with(
+        "mock://hoard",
+        rtsp_stream_core::MockConfig::new(script.clone()),
+    )
+    .clock(ManualClock::new())
+    .frame_pool(POOL as usize)
+    .start()
+    .unwrap();
+    // Keep every frame.
+    let mut held = Vec::new();
+    for seq in 1..=FRAMES {
+        let frame = stream.wait_next(seq - 1, PATIENCE).expect("a frame");
+        assert_eq!(frame.seq(), seq, "a frame was skipped");
+        held.push(frame);
+        script.proceed();
+    }
+    let stats = stream.stats();
+    assert_eq!(stats.frames_decoded, FRAMES, "a frame was dropped");
+    assert_eq!(stats.frames_overwritten_unread, 0);
+    // The first POOL frames filled the pool; every later one was allocated beyond it.
+    assert_eq!(stats.frames_beyond_pool, FRAMES - POOL);
+    // Held frames were never reused: each still carries its own number (the mock writes the
+    // connection's frame count into the last 8 bytes).
+    let counters: Vec<u64> = held
+        .iter()
+        .map(|f| {
+            let d = f.data();
+            u64::from_le_bytes(d[d.len() - 8..].try_into().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        counters,
+        (1..=FRAMES).collect::<Vec<_>>(),
+        "a held frame was overwritten"
+    );
     stream.stop();
 }

@@ -3,8 +3,7 @@
 use super::{Message, Shared};
 use crate::backend::{Capture, CaptureBackend, CaptureContext, ReadStatus};
 use crate::error::{Error, ErrorKind};
-use crate::frame::FrameSink;
-use crate::pool::FramePool;
+use crate::frame::{Frame, FrameSink};
 use crate::wake::WakeSignal;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -107,69 +106,105 @@ fn session<B: CaptureBackend>(
 
     // The pool moves with the thread that uses it; a thread left behind keeps its pool and the
     // next connection starts a new one.
-    let mut pool = shared
-        .pool
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .take()
-        .unwrap_or_else(FramePool::new);
+    let mut pool = shared.take_pool();
     let mut size = None;
     loop {
-        let mut frame = pool.take();
-        let slot = Arc::get_mut(&mut frame).expect("pool frames are unique");
-        slot.generation = generation;
-        let mut sink = FrameSink::new(slot, opts.pixel_format);
-        let status = capture.read(&mut sink, ctx);
-        let filled = sink.is_filled();
-        match status {
-            Ok(ReadStatus::Frame) if filled => {}
-            Ok(ReadStatus::Frame) => {
-                link.post(Message::Failed(Error::new(
-                    ErrorKind::Other,
-                    shared.backend,
-                    "the backend returned a frame without writing one",
-                )));
-                break;
-            }
-            Ok(ReadStatus::EndOfStream) => {
-                link.post(Message::EndOfStream);
-                break;
-            }
-            Err(error) => {
-                if !ctx.is_cancelled() {
-                    link.post(Message::Failed(classify(shared, ctx, error)));
+        let mut lent = pool.take();
+        let published = read_and_publish::<B>(
+            shared,
+            &mut capture,
+            ctx,
+            link,
+            (run, generation),
+            &mut lent.frame,
+            &mut size,
+            || {
+                if !lent.pooled {
+                    pool.count_beyond();
                 }
-                break;
+            },
+        );
+        let len = lent.frame.data.len();
+        pool.give_back(lent);
+        match published {
+            Some(new_size) => {
+                if new_size {
+                    pool.size_known(len);
+                }
             }
+            None => break,
         }
-        let now = shared.clock.now();
-        let slot = Arc::get_mut(&mut frame).expect("pool frames are unique");
-        slot.received_instant = now;
-        slot.received_at = shared.clock.system_now();
-        let dims = (slot.width, slot.height);
-        let new_props = (size != Some(dims)).then(|| with_size(capture.props(), dims));
-        if let Some(props) = &new_props {
-            // Before the frame is visible: a reader holding a frame of the new size must
-            // find the same size in the stream's props.
-            shared.slot.if_session_active(run, generation, || {
-                shared.props.store(Some(Arc::new(props.clone())));
-            });
-        }
-        if !shared.slot.publish(run, generation, &mut frame) {
-            break;
-        }
-        shared.frame_published(now);
-        ctx.set_deadline_in(opts.stall_timeout);
-        match (size, new_props) {
-            (None, Some(props)) => link.post(Message::FirstFrame(props)),
-            (Some(_), Some(props)) => link.post(Message::Resized(props)),
-            _ => {}
-        }
-        size = Some(dims);
-        pool.keep(frame);
     }
     capture.close(ctx);
-    *shared.pool.lock().unwrap_or_else(PoisonError::into_inner) = Some(pool);
+    shared.return_pool(pool);
+}
+
+/// Reads one frame into `frame` and publishes it. Returns `Some(size changed)` after a publish,
+/// `None` when the connection is over (its end already posted).
+fn read_and_publish<B: CaptureBackend>(
+    shared: &Shared,
+    capture: &mut B::Capture,
+    ctx: &CaptureContext,
+    link: &Link,
+    (run, generation): (u64, u64),
+    frame: &mut Arc<Frame>,
+    size: &mut Option<(u32, u32)>,
+    count_beyond: impl FnOnce(),
+) -> Option<bool> {
+    let opts = &shared.request.options;
+    let slot = Arc::get_mut(frame).expect("pool frames are unique");
+    slot.generation = generation;
+    let mut sink = FrameSink::new(slot, opts.pixel_format);
+    let status = capture.read(&mut sink, ctx);
+    let filled = sink.is_filled();
+    match status {
+        Ok(ReadStatus::Frame) if filled => {}
+        Ok(ReadStatus::Frame) => {
+            link.post(Message::Failed(Error::new(
+                ErrorKind::Other,
+                shared.backend,
+                "the backend returned a frame without writing one",
+            )));
+            return None;
+        }
+        Ok(ReadStatus::EndOfStream) => {
+            link.post(Message::EndOfStream);
+            return None;
+        }
+        Err(error) => {
+            if !ctx.is_cancelled() {
+                link.post(Message::Failed(classify(shared, ctx, error)));
+            }
+            return None;
+        }
+    }
+    let now = shared.clock.now();
+    let slot = Arc::get_mut(frame).expect("pool frames are unique");
+    slot.received_instant = now;
+    slot.received_at = shared.clock.system_now();
+    let dims = (slot.width, slot.height);
+    let new_props = (*size != Some(dims)).then(|| with_size(capture.props(), dims));
+    if let Some(props) = &new_props {
+        // Before the frame is visible: a reader holding a frame of the new size must find the
+        // same size in the stream's props.
+        shared.slot.if_session_active(run, generation, || {
+            shared.props.store(Some(Arc::new(props.clone())));
+        });
+    }
+    if !shared.slot.publish(run, generation, frame, || {
+        shared.frame_published(now);
+        count_beyond();
+    }) {
+        return None;
+    }
+    ctx.set_deadline_in(opts.stall_timeout);
+    match (*size, &new_props) {
+        (None, Some(props)) => link.post(Message::FirstFrame(props.clone())),
+        (Some(_), Some(props)) => link.post(Message::Resized(props.clone())),
+        _ => {}
+    }
+    *size = Some(dims);
+    Some(new_props.is_some())
 }
 
 /// The frames are the truth about the size; the backend's props may lag behind.
