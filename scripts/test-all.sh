@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, exactly as CI runs it: installs missing system packages (Debian/Ubuntu),
-# checks formatting and lints, runs every test of every crate with every feature, fails if a
-# test binary that should run tests ran none, and runs the end-to-end benchmark in its short
-# mode so that the harness keeps working.
+# checks formatting, lints and portability, lints the facade with each decoder alone and with
+# none, runs every test of every crate with every feature (and the facade's with none and with
+# the mock alone), fails if a test binary that should run tests ran none, packages the crates,
+# and runs the end-to-end benchmark in its short mode so that the harness keeps working.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,13 +13,35 @@ if ! command -v cargo >/dev/null 2>&1; then
 fi
 bash scripts/install-system-packages.sh
 
+step() { printf '\n== %s (%s)\n' "$1" "$(date +%T)"; }
+
+step "format, lints, portability"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --all-features -- -D warnings
+bash scripts/check-portability.sh
+
+step "feature matrix: the facade with each decoder alone and with none"
+for features in "" mock ffmpeg gstreamer opencv webcam; do
+  echo "-- features: ${features:-none}"
+  cargo clippy -q -p rtsp-stream --no-default-features ${features:+--features "$features"} \
+    --all-targets -- -D warnings
+done
 
 mkdir -p target
+step "tests, every crate with every feature"
 # --all-features: tests behind `required-features` are otherwise skipped without a word.
 cargo test --workspace --all-features --no-fail-fast 2>&1 | tee target/test-output.txt
 bash scripts/check-test-counts.sh target/test-output.txt .ci/expected-suites
 
-# The benchmark harness, short: one 2 s window per reader at 320x240 (figures not quoted).
+step "the facade's tests with no decoder and with the mock alone"
+cargo test -p rtsp-stream --no-default-features
+cargo test -p rtsp-stream --no-default-features --features mock
+
+step "packaging"
+cargo package --workspace --no-verify --allow-dirty
+cargo package -p rtsp-stream-core --allow-dirty
+
+step "the benchmark harness, short"
+# One 2 s window per reader at 320x240 (figures not quoted).
 cargo run --all-features --example benchmark -- --quick
+step "done"

@@ -23,48 +23,63 @@
 //!
 //! Decoders are backends behind cargo features. Choose one statically with
 //! `VideoStream<SomeBackend>`, or at run time with [`AnyBackend`] (by name, from the
-//! environment variable `RTSP_STREAM_BACKEND`, or automatically). The contract a backend
-//! implements is [`CaptureBackend`]; everything here is re-exported from `rtsp-stream-core`.
+//! environment variable `RTSP_STREAM_BACKEND`, or automatically). Each backend's own settings
+//! are in its module (`rtsp_stream::ffmpeg`, `rtsp_stream::webcam` …).
+//!
+//! The application API is at the root, re-exported from `rtsp-stream-core`; the contract a
+//! backend implements, [`CaptureBackend`], and what an implementation uses are in [`raw`].
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod any;
 
 pub use any::{AnyBackend, AnyCapture, AnyConfig, BACKEND_ENV_VAR};
 pub use rtsp_stream_core::{
-    Capture, CaptureBackend, CaptureContext, Clock, Credentials, DisconnectReason, Error,
-    ErrorKind, Event, FilePacer, Frame, FrameSink, LOG_TARGET, ManualClock, Notice, OpenRequest,
-    PixelFormat, ReadStatus, Secret, SourceUrl, State, Stats, StopHandle, StreamMemory,
-    StreamOptions, StreamProps, SystemClock, Transport, VideoStream, VideoStreamBuilder,
-    WakeSignal, redact_text,
+    CaptureBackend, Clock, Credentials, DisconnectReason, Error, ErrorKind, Event, Frame,
+    LOG_TARGET, ManualClock, Notice, PixelFormat, Result, Secret, SourceUrl, State, Stats,
+    StopHandle, StreamOptions, StreamProps, SystemClock, Transport, VideoStream,
+    VideoStreamBuilder, raw, redact_text,
 };
 
-/// The scripted mock backend, for testing applications without a camera.
+/// The scripted mock backend and the tools to drive it, for testing applications without a
+/// camera.
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
-pub mod mock {
-    pub use rtsp_stream_core::mock::*;
-}
+pub use rtsp_stream_core::mock;
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub use rtsp_stream_core::{MockBackend, MockConfig, MockScript};
 
-/// The FFmpeg backend (feature `ffmpeg`).
+/// The FFmpeg backend (feature `ffmpeg`): its settings and what they refer to.
+#[cfg(feature = "ffmpeg")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ffmpeg")))]
+pub use rtsp_stream_ffmpeg as ffmpeg;
 #[cfg(feature = "ffmpeg")]
 #[cfg_attr(docsrs, doc(cfg(feature = "ffmpeg")))]
 pub use rtsp_stream_ffmpeg::{FfmpegBackend, FfmpegConfig};
 
-/// The GStreamer backend (feature `gstreamer`).
+/// The GStreamer backend (feature `gstreamer`): its settings and what they refer to.
+#[cfg(feature = "gstreamer")]
+#[cfg_attr(docsrs, doc(cfg(feature = "gstreamer")))]
+pub use rtsp_stream_gstreamer as gstreamer;
 #[cfg(feature = "gstreamer")]
 #[cfg_attr(docsrs, doc(cfg(feature = "gstreamer")))]
 pub use rtsp_stream_gstreamer::{GstreamerBackend, GstreamerConfig};
 
-/// The OpenCV backend (feature `opencv`).
+/// The OpenCV backend (feature `opencv`): its settings and OpenCV's `CAP_*` API choices.
+#[cfg(feature = "opencv")]
+#[cfg_attr(docsrs, doc(cfg(feature = "opencv")))]
+pub use rtsp_stream_opencv as opencv;
 #[cfg(feature = "opencv")]
 #[cfg_attr(docsrs, doc(cfg(feature = "opencv")))]
 pub use rtsp_stream_opencv::{OpencvBackend, OpencvConfig};
 
-/// The local webcam backend (feature `webcam`).
+/// The local webcam backend (feature `webcam`): its settings, `FourCc`, the `CameraSystem`
+/// seam and `list_devices`.
+#[cfg(feature = "webcam")]
+#[cfg_attr(docsrs, doc(cfg(feature = "webcam")))]
+pub use rtsp_stream_webcam as webcam;
 #[cfg(feature = "webcam")]
 #[cfg_attr(docsrs, doc(cfg(feature = "webcam")))]
 pub use rtsp_stream_webcam::{WebcamBackend, WebcamConfig, list_devices};

@@ -4,6 +4,19 @@ use crate::wake::WakeSignal;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
+/// `at + duration`, or the latest instant this platform can represent near that if the sum
+/// overflows: a deadline of `Duration::MAX` means "never", not a panic.
+pub(crate) fn after(at: Instant, duration: Duration) -> Instant {
+    at.checked_add(duration).unwrap_or_else(|| {
+        // Far enough to be "never" for a stream (about 35,000 years at the first step), and
+        // found without overflowing wherever `Instant` is narrower.
+        (20..=40)
+            .rev()
+            .find_map(|shift| at.checked_add(Duration::from_secs(1 << shift)))
+            .unwrap_or(at)
+    })
+}
+
 /// The source of time for a stream's deadlines (open, first frame, stall) and back-off waits.
 ///
 /// Only the stream's supervising thread sleeps on the clock. Frame timestamps also come from
@@ -171,24 +184,18 @@ impl ManualClock {
         timeout: Duration,
         mut found: impl FnMut(&ManualState, Instant) -> Option<T>,
     ) -> Option<T> {
-        let limit = Instant::now() + timeout;
-        let mut state = self.lock();
-        loop {
-            let now = self.inner.base + state.offset;
-            if let Some(t) = found(&state, now) {
-                return Some(t);
-            }
-            let real_now = Instant::now();
-            if real_now >= limit {
-                return None;
-            }
-            state = self
-                .inner
+        let mut result = None;
+        let base = self.inner.base;
+        drop(
+            self.inner
                 .sleepers_changed
-                .wait_timeout(state, limit - real_now)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        }
+                .wait_timeout_while(self.lock(), timeout, |state| {
+                    result = found(state, base + state.offset);
+                    result.is_none()
+                })
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        result
     }
 
     fn lock(&self) -> MutexGuard<'_, ManualState> {

@@ -2,6 +2,13 @@
 
 use std::error::Error as StdError;
 use std::fmt;
+use std::sync::Arc;
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The underlying error of an [`Error`], shared so that the error stays `Clone`.
+type Source = Arc<dyn StdError + Send + Sync + 'static>;
 
 /// What went wrong, in categories the reconnect loop and applications can act on.
 ///
@@ -94,17 +101,36 @@ impl fmt::Display for ErrorKind {
 /// The error of every fallible call in this library and of every backend.
 ///
 /// It carries a [`kind`](Error::kind), the name of the backend that raised it (`"core"` for the
-/// stream itself), a message, and optionally the backend's own error as its
-/// [`source`](std::error::Error::source). Messages and sources that reach the stream are
-/// scrubbed of the stream's credentials before they are stored, logged or shown.
-#[derive(thiserror::Error)]
-#[error("{backend}: {kind}{}{message}", if message.is_empty() { "" } else { ": " })]
+/// stream itself), a message, and optionally the decoder library's own error as its
+/// [`source`](std::error::Error::source) (downcast it to the library's type, e.g.
+/// `ffmpeg_next::Error`). Messages and sources that reach the stream are scrubbed of the
+/// stream's credentials before they are stored, logged or shown. It is `Clone` (the source is
+/// shared), so one error can be kept in the stats, sent with an event and returned to every
+/// waiter.
+#[derive(Clone)]
 pub struct Error {
     kind: ErrorKind,
     backend: &'static str,
     message: String,
-    #[source]
-    source: Option<Box<dyn StdError + Send + Sync + 'static>>,
+    source: Option<Source>,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.backend, self.kind)?;
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        Ok(())
+    }
+}
+
+impl StdError for Error {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source
+            .as_deref()
+            .map(|s| s as &(dyn StdError + 'static))
+    }
 }
 
 impl fmt::Debug for Error {
@@ -135,7 +161,7 @@ impl Error {
 
     /// Attaches the underlying error.
     pub fn with_source(mut self, source: impl StdError + Send + Sync + 'static) -> Self {
-        self.source = Some(Box::new(source));
+        self.source = Some(Arc::new(source));
         self
     }
 
@@ -162,6 +188,19 @@ impl Error {
         self.kind.is_transient()
     }
 
+    /// The public error of a backend's own error `e`: its kind, its text as the message, and
+    /// the decoder library's error it carries as the source.
+    pub fn from_backend(backend: &'static str, e: impl BackendError) -> Self {
+        let error = Error::new(e.kind(), backend, e.to_string());
+        match e.into_native() {
+            Some(native) => Error {
+                source: Some(Arc::from(native)),
+                ..error
+            },
+            None => error,
+        }
+    }
+
     pub(crate) fn core(kind: ErrorKind, message: impl Into<String>) -> Self {
         Error::new(kind, "core", message)
     }
@@ -177,11 +216,22 @@ impl Error {
             self.source = if clean == text {
                 Some(source)
             } else {
-                Some(Box::new(ScrubbedSource(clean)))
+                Some(Arc::new(ScrubbedSource(clean)))
             };
         }
         self
     }
+}
+
+/// A backend's own error type (private to the backend, usually a `thiserror` enum), turned into
+/// the public [`Error`] by [`Error::from_backend`] in the backend's `From` impl.
+pub trait BackendError: fmt::Display {
+    /// The category the reconnect loop acts on.
+    fn kind(&self) -> ErrorKind;
+
+    /// The decoder library's own error inside, if any: it becomes the public error's source,
+    /// so applications can downcast to it.
+    fn into_native(self) -> Option<Box<dyn StdError + Send + Sync>>;
 }
 
 #[derive(Debug)]
@@ -229,6 +279,34 @@ mod tests {
         ] {
             assert!(!kind.is_transient(), "{kind:?}");
         }
+    }
+
+    #[test]
+    fn a_backend_error_keeps_its_native_error_as_the_source() {
+        struct Refused(std::io::Error);
+        impl fmt::Display for Refused {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "connecting: {}", self.0)
+            }
+        }
+        impl BackendError for Refused {
+            fn kind(&self) -> ErrorKind {
+                ErrorKind::ConnectionRefused
+            }
+            fn into_native(self) -> Option<Box<dyn StdError + Send + Sync>> {
+                Some(Box::new(self.0))
+            }
+        }
+        let io = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        let e = Error::from_backend("x", Refused(io));
+        assert_eq!(e.kind(), ErrorKind::ConnectionRefused);
+        assert!(e.message().starts_with("connecting: "), "{e}");
+        let clone = e.clone();
+        let source = StdError::source(&clone).expect("a source");
+        assert_eq!(
+            source.downcast_ref::<std::io::Error>().map(|e| e.kind()),
+            Some(std::io::ErrorKind::ConnectionRefused)
+        );
     }
 
     #[test]

@@ -1,10 +1,23 @@
 //! What the stream tells the application.
 
-use crate::backend::Notice;
 use crate::error::Error;
 use crate::frame::StreamProps;
+use crate::options::Transport;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// Something a backend tells the application while a connection is up.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Notice {
+    /// The server refused `from` (e.g. RTSP 461 for TCP) and the backend is using `to`.
+    TransportFallback {
+        /// The transport that was refused.
+        from: Transport,
+        /// The one in use now.
+        to: Transport,
+    },
+}
 
 /// Why a connection ended.
 #[non_exhaustive]

@@ -1,5 +1,6 @@
 //! Decoded frames and what is known about a stream.
 
+use crate::options::Transport;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
@@ -55,8 +56,9 @@ pub struct StreamProps {
     pub codec: Option<String>,
     /// The pixel format frames are delivered in.
     pub pixel_format: Option<PixelFormat>,
-    /// Transport actually in use (`"tcp"`, `"udp"`), where the backend knows it.
-    pub transport: Option<&'static str>,
+    /// RTSP transport actually in use ([`Transport::Tcp`] or [`Transport::Udp`]), where the
+    /// backend knows it.
+    pub transport: Option<Transport>,
 }
 
 /// A decoded frame, shared as `Arc<Frame>` between the stream and its readers.
@@ -196,7 +198,7 @@ impl fmt::Debug for Frame {
     }
 }
 
-/// The buffer the core lends a backend's [`read`](crate::Capture::read).
+/// The buffer the core lends a backend's [`read`](crate::raw::Capture::read).
 ///
 /// A backend writes the decoded picture directly into the bytes it gets from
 /// [`buffer`](FrameSink::buffer), in the pixel format the stream asked for

@@ -6,7 +6,7 @@ use std::sync::{Mutex, PoisonError};
 
 /// Values a backend keeps across the connections of one stream — for example which physical
 /// camera a source resolved to on the first connection, so that a reconnection opens the same
-/// one. Reached through [`OpenRequest::memory`](crate::OpenRequest::memory); it lives as long
+/// one. Reached through [`OpenRequest::memory`](crate::raw::OpenRequest::memory); it lives as long
 /// as the stream, across reconnections and `stop()`/`start()`.
 ///
 /// One value per type: a backend keys its values by a private type of its own. Calls lock an

@@ -4,7 +4,7 @@
 //! A [`MockScript`] is a queue of [`MockStep`]s shared between the test and every connection
 //! the stream opens. [`open`](crate::CaptureBackend::open) consumes steps up to and including
 //! the next open step (read steps left over from a connection that ended early are dropped);
-//! [`read`](crate::Capture::read) consumes read steps. When the queue is empty, opens fail
+//! [`read`](crate::raw::Capture::read) consumes read steps. When the queue is empty, opens fail
 //! with a transient "connection refused" and reads stall until cancelled, so a finished script
 //! looks like a camera that went away.
 //!
@@ -24,14 +24,16 @@
 //! assert_eq!(script.open_count(), 1);
 //! ```
 
-use crate::backend::{Capture, CaptureBackend, CaptureContext, OpenRequest, ReadStatus};
-use crate::error::{Error, ErrorKind};
+use crate::backend::{Capture, CaptureBackend, ReadStatus};
+use crate::context::CaptureContext;
+use crate::error::{Error, ErrorKind, Result};
 use crate::frame::{FrameSink, PixelFormat, StreamProps};
 use crate::options::Transport;
+use crate::request::OpenRequest;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const NAME: &str = "mock";
 
@@ -279,21 +281,12 @@ impl MockScript {
     }
 
     fn wait_for_state(&self, timeout: Duration, done: impl Fn(&ScriptState) -> bool) -> bool {
-        let until = Instant::now() + timeout;
-        let mut state = self.lock();
-        while !done(&state) {
-            let now = Instant::now();
-            if now >= until {
-                return false;
-            }
-            state = self
-                .inner
-                .changed
-                .wait_timeout(state, until - now)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        }
-        true
+        let (state, _) = self
+            .inner
+            .changed
+            .wait_timeout_while(self.lock(), timeout, |s| !done(s))
+            .unwrap_or_else(PoisonError::into_inner);
+        done(&state)
     }
 
     fn next_open_step(&self, request: &OpenRequest) -> Option<MockStep> {
@@ -353,14 +346,12 @@ impl MockScript {
 
     /// Blocks until released; returns a cancellation error.
     fn block_until_released(&self) -> Error {
-        let mut state = self.lock();
-        while !state.released {
-            state = self
-                .inner
+        drop(
+            self.inner
                 .changed
-                .wait(state)
-                .unwrap_or_else(PoisonError::into_inner);
-        }
+                .wait_while(self.lock(), |s| !s.released)
+                .unwrap_or_else(PoisonError::into_inner),
+        );
         Error::new(ErrorKind::Cancelled, NAME, "released")
     }
 }
@@ -394,7 +385,7 @@ impl MockConfig {
 #[derive(Debug, Clone, Copy)]
 pub struct MockBackend;
 
-/// A live mock connection.
+/// A live mock connection (reachable only as `<MockBackend as CaptureBackend>::Capture`).
 #[derive(Debug)]
 pub struct MockCapture {
     script: MockScript,
@@ -406,17 +397,10 @@ pub struct MockCapture {
 impl CaptureBackend for MockBackend {
     type Config = MockConfig;
     type Capture = MockCapture;
+    const NAME: &'static str = NAME;
 
-    fn name(_: &MockConfig) -> &'static str {
-        NAME
-    }
-
-    fn open(
-        config: &MockConfig,
-        request: &OpenRequest,
-        ctx: &CaptureContext,
-    ) -> Result<MockCapture, Error> {
-        let script = &config.script;
+    fn open(cfg: &MockConfig, request: &OpenRequest, ctx: &CaptureContext) -> Result<MockCapture> {
+        let (config, script) = (cfg, &cfg.script);
         match script.next_open_step(request) {
             Some(MockStep::Open(props)) => Ok(MockCapture {
                 script: script.clone(),
@@ -439,7 +423,7 @@ impl CaptureBackend for MockBackend {
             )),
             Some(MockStep::OpenBlock) => {
                 ctx.wait_cancelled();
-                Err(ctx.interrupted_error("open interrupted"))
+                Err(ctx.interrupted_error("opening"))
             }
             Some(MockStep::OpenHang) => Err(script.block_until_released()),
             _ => Err(Error::new(
@@ -452,16 +436,12 @@ impl CaptureBackend for MockBackend {
 }
 
 impl Capture for MockCapture {
-    fn read(
-        &mut self,
-        sink: &mut FrameSink<'_>,
-        ctx: &CaptureContext,
-    ) -> Result<ReadStatus, Error> {
+    fn read(&mut self, sink: &mut FrameSink<'_>, ctx: &CaptureContext) -> Result<ReadStatus> {
         loop {
             match self.script.next_read_step() {
                 Some(MockStep::Frames { interval, .. }) => {
                     if !interval.is_zero() && !ctx.sleep(interval) {
-                        return Err(ctx.interrupted_error("read interrupted"));
+                        return Err(ctx.interrupted_error("reading"));
                     }
                     self.fill(sink);
                     return Ok(ReadStatus::Frame);
@@ -477,13 +457,13 @@ impl Capture for MockCapture {
                 Some(MockStep::Hang) => return Err(self.script.block_until_released()),
                 Some(MockStep::Hold) => {
                     if !self.script.wait_at_hold(ctx) {
-                        return Err(ctx.interrupted_error("read interrupted at a hold"));
+                        return Err(ctx.interrupted_error("waiting at a hold"));
                     }
                 }
                 // Stall, or nothing left for this connection: a camera that went quiet.
                 _ => {
                     ctx.wait_cancelled();
-                    return Err(ctx.interrupted_error("read interrupted"));
+                    return Err(ctx.interrupted_error("reading"));
                 }
             }
         }

@@ -53,7 +53,7 @@ impl std::str::FromStr for Transport {
 
 /// Every option of a stream that is not specific to one backend. Set through
 /// [`VideoStreamBuilder`](crate::VideoStreamBuilder); backends read it from
-/// [`OpenRequest::options`](crate::OpenRequest::options).
+/// [`OpenRequest::options`](crate::raw::OpenRequest::options).
 #[derive(Debug, Clone, PartialEq)]
 pub struct StreamOptions {
     /// Wait before the first reconnection attempt after a drop or failure (default 1 s).

@@ -1,6 +1,8 @@
 //! Delivering a file like a live source.
 
-use crate::backend::CaptureContext;
+use crate::clock::after;
+use crate::context::CaptureContext;
+use crate::error::Result;
 use std::time::{Duration, Instant};
 
 /// Delivers the frames of a file at the rate their time stamps say, as a camera would: the
@@ -17,16 +19,19 @@ impl FilePacer {
         Self::default()
     }
 
-    /// Waits (real time) until a frame stamped `pts` is due. Returns false if the connection
-    /// was cancelled meanwhile; a frame without a time stamp passes at once.
-    pub fn wait(&mut self, pts: Option<Duration>, ctx: &CaptureContext) -> bool {
+    /// Waits (real time) until a frame stamped `pts` is due; an error if the connection was
+    /// cancelled meanwhile. A frame without a time stamp passes at once.
+    pub fn wait(&mut self, pts: Option<Duration>, ctx: &CaptureContext) -> Result<()> {
         let Some(pts) = pts else {
-            return true;
+            return Ok(());
         };
         let (start, first) = *self.origin.get_or_insert((Instant::now(), pts));
-        let due = start + pts.saturating_sub(first);
+        let due = after(start, pts.saturating_sub(first));
         let now = Instant::now();
-        due <= now || ctx.sleep(due - now)
+        if due > now && !ctx.sleep(due - now) {
+            return Err(ctx.interrupted_error("pacing a file"));
+        }
+        Ok(())
     }
 
     /// Starts over with the next frame (after seeking back to the beginning).
@@ -46,13 +51,13 @@ mod tests {
         let ctx = CaptureContext::new(Arc::new(SystemClock), "test");
         let mut pacer = FilePacer::new();
         let t = Instant::now();
-        assert!(pacer.wait(Some(Duration::from_millis(500)), &ctx));
+        assert!(pacer.wait(Some(Duration::from_millis(500)), &ctx).is_ok());
         assert!(
             t.elapsed() < Duration::from_millis(50),
             "the first frame waited"
         );
-        assert!(pacer.wait(None, &ctx));
-        assert!(pacer.wait(Some(Duration::from_millis(560)), &ctx));
+        assert!(pacer.wait(None, &ctx).is_ok());
+        assert!(pacer.wait(Some(Duration::from_millis(560)), &ctx).is_ok());
         assert!(
             t.elapsed() >= Duration::from_millis(60),
             "{:?}",
@@ -60,7 +65,7 @@ mod tests {
         );
         pacer.restart();
         let t = Instant::now();
-        assert!(pacer.wait(Some(Duration::ZERO), &ctx));
+        assert!(pacer.wait(Some(Duration::ZERO), &ctx).is_ok());
         assert!(
             t.elapsed() < Duration::from_millis(50),
             "restart kept the old origin"

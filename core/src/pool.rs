@@ -2,7 +2,6 @@
 
 use crate::frame::Frame;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The frames a stream decodes into, at most `capacity` of them.
 ///
@@ -25,7 +24,6 @@ pub(crate) struct FramePool {
     eager: bool,
     /// Buffer length the eager frames were last sized for.
     sized_for: Option<usize>,
-    beyond: Arc<AtomicU64>,
 }
 
 /// A frame lent to the decoder; give it back with [`FramePool::give_back`] whatever happens.
@@ -36,20 +34,18 @@ pub(crate) struct Lent {
 }
 
 impl FramePool {
-    pub(crate) fn new(capacity: usize, eager: bool, beyond: Arc<AtomicU64>) -> Self {
+    pub(crate) fn new(capacity: usize, eager: bool) -> Self {
         FramePool {
             idle: Vec::with_capacity(capacity),
             owned: 0,
             capacity: capacity.max(1),
             eager,
             sized_for: None,
-            beyond,
         }
     }
 
     /// A frame nobody else holds: a free pooled one, a new pooled one while below capacity,
-    /// else a fresh one outside the pool (counted by [`count_beyond`](Self::count_beyond)
-    /// when it is published).
+    /// else a fresh one outside the pool (the stream counts it when it publishes it).
     pub(crate) fn take(&mut self) -> Lent {
         if let Some(i) = self.idle.iter_mut().position(|f| Arc::get_mut(f).is_some()) {
             return Lent {
@@ -65,11 +61,6 @@ impl FramePool {
             frame: Arc::new(Frame::empty()),
             pooled,
         }
-    }
-
-    /// Counts a frame published from outside the pool.
-    pub(crate) fn count_beyond(&self) {
-        self.beyond.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Takes back a lent frame, published or not. A frame from outside the pool is released:
@@ -107,37 +98,29 @@ impl FramePool {
 mod tests {
     use super::*;
 
-    fn pool(capacity: usize, eager: bool) -> (FramePool, Arc<AtomicU64>) {
-        let beyond = Arc::new(AtomicU64::new(0));
-        (FramePool::new(capacity, eager, Arc::clone(&beyond)), beyond)
-    }
-
     #[test]
-    fn grows_to_capacity_then_allocates_outside_and_counts() {
-        let (mut pool, beyond) = pool(2, false);
+    fn grows_to_capacity_then_lends_frames_from_outside() {
+        let mut pool = FramePool::new(2, false);
         let mut held = Vec::new();
+        let mut outside = 0;
         for _ in 0..5 {
             let lent = pool.take();
-            if !lent.pooled {
-                pool.count_beyond();
-            }
+            outside += usize::from(!lent.pooled);
             held.push(Arc::clone(&lent.frame));
             pool.give_back(lent);
         }
-        assert_eq!(pool.owned, 2);
-        assert_eq!(pool.idle.len(), 2);
-        assert_eq!(beyond.load(Ordering::Relaxed), 3);
+        assert_eq!((pool.owned, pool.idle.len(), outside), (2, 2, 3));
         drop(held);
-        // Free again: reused, nothing counted.
+        // Free again: reused, nothing from outside.
         let lent = pool.take();
+        assert!(lent.pooled);
         pool.give_back(lent);
-        assert_eq!(beyond.load(Ordering::Relaxed), 3);
         assert_eq!(pool.owned, 2);
     }
 
     #[test]
     fn eager_pool_allocates_all_frames_at_the_known_size_and_resizes_free_ones() {
-        let (mut pool, beyond) = pool(3, true);
+        let mut pool = FramePool::new(3, true);
         let lent = pool.take();
         pool.give_back(lent);
         pool.size_known(100);
@@ -148,6 +131,5 @@ mod tests {
         let sizes: Vec<usize> = pool.idle.iter().map(|f| f.data.len()).collect();
         assert_eq!(sizes.iter().filter(|&&n| n == 40).count(), 2, "{sizes:?}");
         assert_eq!(held.data.len(), 100, "a held frame was touched");
-        assert_eq!(beyond.load(Ordering::Relaxed), 0);
     }
 }

@@ -4,7 +4,7 @@ use crate::frame::Frame;
 use arc_swap::ArcSwapOption;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Holds the newest frame. Readers never lock: `read` is one `ArcSwapOption` load. Writers
 /// (the capture thread, the supervisor clearing the slot) go through a small mutex, which also
@@ -175,23 +175,16 @@ impl Slot {
         if let Some(frame) = self.read_new(after_seq) {
             return Some(frame);
         }
-        let until = Instant::now() + timeout;
         let mut gate = self.lock();
         gate.waiters += 1;
-        let found = loop {
-            if let Some(frame) = self.read_new(after_seq) {
-                break Some(frame);
-            }
-            let now = Instant::now();
-            if now >= until {
-                break None;
-            }
-            gate = self
-                .new_frame
-                .wait_timeout(gate, until - now)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        };
+        let mut found = None;
+        let (mut gate, _) = self
+            .new_frame
+            .wait_timeout_while(gate, timeout, |_| {
+                found = self.read_new(after_seq);
+                found.is_none()
+            })
+            .unwrap_or_else(PoisonError::into_inner);
         gate.waiters -= 1;
         found
     }

@@ -1,19 +1,18 @@
 //! The public face: `VideoStream`, its builder and its stop handle.
 
-use crate::LOG_TARGET;
-use crate::backend::{CaptureBackend, OpenRequest};
+use crate::backend::CaptureBackend;
 use crate::clock::{Clock, SystemClock};
-use crate::error::{Error, ErrorKind};
+use crate::error::Error;
 use crate::event::Event;
 use crate::frame::{Frame, PixelFormat, StreamProps};
 use crate::options::{StreamOptions, Transport};
 use crate::redact::{Credentials, SourceUrl};
+use crate::request::OpenRequest;
 use crate::stats::{State, Stats};
-use crate::worker::{self, Callbacks, RunControl, Shared};
+use crate::worker::{Callbacks, Runner, Shared};
 use std::marker::PhantomData;
-use std::sync::{Arc, Mutex, PoisonError, Weak};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
 
 /// Builds a [`VideoStream`]: every option of the Python `VideoStream(...)` plus deadlines,
 /// jitter, pixel format, transport, events and the clock.
@@ -199,10 +198,7 @@ impl<B: CaptureBackend> VideoStreamBuilder<B> {
             B::name(&self.config),
         ));
         Ok(VideoStream {
-            core: Arc::new(Core {
-                shared,
-                running: Mutex::new(None),
-            }),
+            core: Arc::new(Runner::new(shared)),
             config: self.config,
             _backend: PhantomData,
         })
@@ -240,20 +236,9 @@ impl<B: CaptureBackend> VideoStreamBuilder<B> {
 ///
 /// `VideoStream` is `Sync`: share it behind an `Arc` between threads.
 pub struct VideoStream<B: CaptureBackend> {
-    core: Arc<Core>,
+    core: Arc<Runner>,
     config: B::Config,
     _backend: PhantomData<fn() -> B>,
-}
-
-/// What `VideoStream` and `StopHandle` share: the state and the running worker.
-pub(crate) struct Core {
-    pub(crate) shared: Arc<Shared>,
-    running: Mutex<Option<Running>>,
-}
-
-struct Running {
-    control: Arc<RunControl>,
-    handle: JoinHandle<()>,
 }
 
 impl<B: CaptureBackend> VideoStream<B>
@@ -272,24 +257,10 @@ impl<B: CaptureBackend> VideoStream<B> {
         VideoStreamBuilder::new(source, config)
     }
 
-    /// Starts the background worker. Fails with [`ErrorKind::AlreadyStarted`] if it runs.
+    /// Starts the background worker. Fails with [`ErrorKind::AlreadyStarted`](crate::ErrorKind::AlreadyStarted)
+    /// if it runs.
     pub fn start(&self) -> Result<(), Error> {
-        let mut running = self.core.lock_running();
-        if let Some(r) = running.as_ref()
-            && !r.control.is_finished()
-        {
-            return Err(Error::core(
-                ErrorKind::AlreadyStarted,
-                "the stream is already running",
-            ));
-        }
-        if let Some(old) = running.take() {
-            // The worker ended by itself (gave up or end of stream): it has returned.
-            let _ = old.handle.join();
-        }
-        let (control, handle) = worker::spawn::<B>(&self.core.shared, self.config.clone())?;
-        *running = Some(Running { control, handle });
-        Ok(())
+        self.core.start::<B>(self.config.clone())
     }
 
     /// Stops the worker and returns within `stop_timeout`, in every state; see
@@ -308,10 +279,7 @@ impl<B: CaptureBackend> VideoStream<B> {
 
     /// Whether the worker runs (started, and not stopped, given up or finished).
     pub fn is_running(&self) -> bool {
-        self.core
-            .lock_running()
-            .as_ref()
-            .is_some_and(|r| !r.control.is_finished())
+        self.core.is_running()
     }
 
     /// The newest frame, without copying pixels; `None` before the first frame and after a
@@ -413,7 +381,7 @@ impl<B: CaptureBackend> std::fmt::Debug for VideoStream<B> {
 /// Stops a [`VideoStream`] without owning it; does nothing once the stream is dropped.
 #[derive(Clone, Debug)]
 pub struct StopHandle {
-    core: Weak<Core>,
+    core: Weak<Runner>,
 }
 
 impl StopHandle {
@@ -424,53 +392,5 @@ impl StopHandle {
         if let Some(core) = self.core.upgrade() {
             core.stop();
         }
-    }
-}
-
-impl std::fmt::Debug for Core {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Core").finish_non_exhaustive()
-    }
-}
-
-impl Core {
-    fn lock_running(&self) -> std::sync::MutexGuard<'_, Option<Running>> {
-        self.running.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn stop(&self) {
-        let Some(running) = self.lock_running().take() else {
-            return;
-        };
-        let started = Instant::now();
-        let shared = &self.shared;
-        running.control.request_stop();
-        let on_own_thread = std::thread::current().id() == running.handle.thread().id();
-        let finished = !on_own_thread
-            && running
-                .control
-                .wait_finished(started + shared.request.options.stop_timeout);
-        // Mute first, then tidy up: from here on nothing of this run reaches the slot or the
-        // callbacks, whatever its threads are still doing.
-        shared.slot.deactivate(running.control.run);
-        shared.slot.clear(0);
-        shared.set_state_unchecked(State::Stopped);
-        if finished {
-            let _ = running.handle.join();
-        } else if !on_own_thread {
-            shared.threads.mark_detached(&running.control.track);
-            log::warn!(
-                target: LOG_TARGET,
-                "stream {}: worker did not stop within {:?}; left behind muted",
-                shared.request.source(),
-                shared.request.options.stop_timeout
-            );
-        }
-        log::info!(
-            target: LOG_TARGET,
-            "stream {} stopped in {:?}",
-            shared.request.source(),
-            started.elapsed()
-        );
     }
 }

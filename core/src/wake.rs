@@ -44,45 +44,53 @@ impl WakeSignal {
     /// Blocks until the epoch differs from `seen` or the real-time `deadline` passes
     /// (`None`: no deadline). Returns whether a wake happened.
     pub fn wait_real(&self, seen: u64, deadline: Option<Instant>) -> bool {
-        let mut epoch = self.lock();
-        while *epoch == seen {
-            match deadline {
-                None => {
-                    epoch = self
-                        .inner
-                        .1
-                        .wait(epoch)
-                        .unwrap_or_else(PoisonError::into_inner)
-                }
-                Some(deadline) => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        return false;
-                    }
-                    epoch = self
-                        .inner
-                        .1
-                        .wait_timeout(epoch, deadline - now)
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .0;
-                }
+        let epoch = self.lock();
+        let condvar = &self.inner.1;
+        match deadline {
+            None => {
+                drop(
+                    condvar
+                        .wait_while(epoch, |e| *e == seen)
+                        .unwrap_or_else(PoisonError::into_inner),
+                );
+                true
+            }
+            Some(deadline) => {
+                let timeout = deadline.saturating_duration_since(Instant::now());
+                let (epoch, _) = condvar
+                    .wait_timeout_while(epoch, timeout, |e| *e == seen)
+                    .unwrap_or_else(PoisonError::into_inner);
+                *epoch != seen
             }
         }
-        true
+    }
+
+    /// Waits until `done` returns true, checking it again after every wake, or until the
+    /// real-time `deadline` passes (`None`: no deadline). Returns the last answer of `done`.
+    pub fn wait_for(&self, deadline: Option<Instant>, mut done: impl FnMut() -> bool) -> bool {
+        loop {
+            let seen = self.epoch();
+            if done() {
+                return true;
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return false;
+            }
+            self.wait_real(seen, deadline);
+        }
     }
 
     /// Waits until the epoch differs from `seen` or `still_waiting` (evaluated under the
     /// signal's lock, after every wake) returns false. For clocks that decide themselves when
     /// time has moved.
     pub fn wait_while(&self, seen: u64, mut still_waiting: impl FnMut() -> bool) {
-        let mut epoch = self.lock();
-        while *epoch == seen && still_waiting() {
-            epoch = self
-                .inner
+        let epoch = self.lock();
+        drop(
+            self.inner
                 .1
-                .wait(epoch)
-                .unwrap_or_else(PoisonError::into_inner);
-        }
+                .wait_while(epoch, |e| *e == seen && still_waiting())
+                .unwrap_or_else(PoisonError::into_inner),
+        );
     }
 
     fn lock(&self) -> MutexGuard<'_, u64> {

@@ -9,6 +9,7 @@
 //! - [`clip`]: short video files for tests of file sources.
 //! - [`process`]: thread, file-descriptor, memory and CPU figures of a process (Linux).
 #![deny(missing_docs)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod clip;

@@ -4,14 +4,16 @@ use crate::FfmpegConfig;
 use crate::error::FfmpegError;
 use crate::ffmpeg_log::SecretGuard;
 use ffmpeg_next::software::scaling;
+use ffmpeg_next::util::error::EAGAIN;
 use ffmpeg_next::{Packet, Rational, codec, ffi, format, frame, media};
-use rtsp_stream_core::{
-    Capture, CaptureContext, Error, FilePacer, FrameSink, OpenRequest, PixelFormat, ReadStatus,
-    StreamProps, Transport,
+use rtsp_stream_core::raw::{
+    Capture, CaptureContext, FilePacer, FrameSink, ReadStatus, codec_name, plausible_fps,
 };
+use rtsp_stream_core::{PixelFormat, Result, StreamProps, Transport};
 use std::time::Duration;
 
-/// A live FFmpeg input and its video decoder, owned by the capture thread.
+/// A live FFmpeg input and its video decoder, owned by the capture thread (reachable only as
+/// `<FfmpegBackend as CaptureBackend>::Capture`).
 pub struct FfmpegCapture {
     input: format::context::Input,
     decoder: codec::decoder::Video,
@@ -35,15 +37,6 @@ pub struct FfmpegCapture {
     _secret: SecretGuard,
 }
 
-impl std::fmt::Debug for FfmpegCapture {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FfmpegCapture")
-            .field("codec", &self.codec)
-            .field("stream_index", &self.stream_index)
-            .finish_non_exhaustive()
-    }
-}
-
 /// The conversion into the requested format; rebuilt when the input size or format changes.
 struct Scaler {
     context: scaling::Context,
@@ -54,8 +47,6 @@ struct Scaler {
 impl FfmpegCapture {
     pub(crate) fn new(
         config: &FfmpegConfig,
-        _request: &OpenRequest,
-        _ctx: &CaptureContext,
         input: format::context::Input,
         transport: Option<Transport>,
         network: bool,
@@ -70,10 +61,9 @@ impl FfmpegCapture {
         let fps = [stream.avg_frame_rate(), stream.rate()]
             .into_iter()
             .filter(|r| r.denominator() != 0)
-            .map(f64::from)
-            .find(|f| (1.0..=120.0).contains(f));
+            .find_map(|r| plausible_fps(f64::from(r)));
         let mut context = codec::context::Context::from_parameters(stream.parameters())
-            .map_err(|e| FfmpegError::av("reading codec parameters", e))?;
+            .map_err(|e| FfmpegError::av("reading codec parameters", e, network))?;
         context.set_threading(codec::threading::Config {
             kind: codec::threading::Type::Slice,
             count: config.decoder_threads.max(1),
@@ -91,11 +81,10 @@ impl FfmpegCapture {
         let decoder = context
             .decoder()
             .video()
-            .map_err(|e| FfmpegError::av("opening the decoder", e))?;
+            .map_err(|e| FfmpegError::av("opening the decoder", e, network))?;
         let codec = decoder
             .codec()
-            .map(|c| c.name().to_owned())
-            .unwrap_or_else(|| "unknown".into());
+            .map_or_else(|| "unknown".into(), |c| codec_name(c.name()));
         Ok(FfmpegCapture {
             input,
             decoder,
@@ -142,8 +131,8 @@ impl FfmpegCapture {
                     }
                     return Ok(None);
                 }
-                Err(ffmpeg_next::Error::Other { errno }) if errno == libc_eagain() => {}
-                Err(e) => return Err(FfmpegError::av("decoding", e)),
+                Err(ffmpeg_next::Error::Other { errno: EAGAIN }) => {}
+                Err(e) => return Err(FfmpegError::av("decoding", e, self.network)),
             }
             if self.draining {
                 // receive_frame said "again" while draining: nothing more will come.
@@ -159,7 +148,7 @@ impl FfmpegCapture {
                     let _ = self.decoder.send_eof();
                     continue;
                 }
-                Err(e) => return Err(FfmpegError::av("reading", e)),
+                Err(e) => return Err(FfmpegError::av("reading", e, self.network)),
             }
             if self.packet.stream() != self.stream_index {
                 continue;
@@ -179,8 +168,8 @@ impl FfmpegCapture {
                         self.decoder.flush();
                         self.waiting_for_key = true;
                     }
-                    ffmpeg_next::Error::Other { errno } if errno == libc_eagain() => {}
-                    e => return Err(FfmpegError::av("decoding", e)),
+                    ffmpeg_next::Error::Other { errno: EAGAIN } => {}
+                    e => return Err(FfmpegError::av("decoding", e, self.network)),
                 }
             }
         }
@@ -222,7 +211,7 @@ impl FfmpegCapture {
                 _ => ffmpeg_next::format::Pixel::BGR24,
             };
             let context = scaling::Context::get(from.0, w, h, target, w, h, scaling::Flags::POINT)
-                .map_err(|e| FfmpegError::av("setting up the conversion", e))?;
+                .map_err(|e| FfmpegError::av("setting up the conversion", e, self.network))?;
             self.scaler = Some(Scaler { context, from, to });
         }
         let scaler = self.scaler.as_mut().expect("built above");
@@ -251,38 +240,22 @@ impl FfmpegCapture {
             )
         };
         if rows != h as i32 {
-            return Err(FfmpegError::av(
-                "converting",
-                ffmpeg_next::Error::Other { errno: 22 },
-            ));
+            return Err(FfmpegError::ShortConversion { rows, height: h });
         }
         Ok(())
     }
 }
 
-fn libc_eagain() -> i32 {
-    11
-}
-
 impl Capture for FfmpegCapture {
-    fn read(
-        &mut self,
-        sink: &mut FrameSink<'_>,
-        ctx: &CaptureContext,
-    ) -> Result<ReadStatus, Error> {
-        let network = self.network;
-        match self.next_frame(ctx) {
-            Ok(Some(())) => {}
-            Ok(None) => return Ok(ReadStatus::EndOfStream),
-            Err(e) => return Err(e.into_error(ctx, network)),
+    fn read(&mut self, sink: &mut FrameSink<'_>, ctx: &CaptureContext) -> Result<ReadStatus> {
+        if self.next_frame(ctx)?.is_none() {
+            return Ok(ReadStatus::EndOfStream);
         }
         let pts = self.pts();
-        if let Some(pace) = &mut self.pace
-            && !pace.wait(pts, ctx)
-        {
-            return Err(ctx.interrupted_error("cancelled while pacing a file"));
+        if let Some(pace) = &mut self.pace {
+            pace.wait(pts, ctx)?;
         }
-        self.convert(sink).map_err(|e| e.into_error(ctx, network))?;
+        self.convert(sink)?;
         sink.set_pts(pts);
         sink.set_key_frame(self.decoded.is_key());
         Ok(ReadStatus::Frame)
@@ -295,7 +268,7 @@ impl Capture for FfmpegCapture {
             height: self.decoder.height(),
             codec: Some(self.codec.clone()),
             pixel_format: self.scaler.as_ref().map(|s| s.to),
-            transport: self.transport.map(|t| t.name()),
+            transport: self.transport,
         }
     }
 }

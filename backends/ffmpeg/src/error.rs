@@ -1,101 +1,148 @@
 //! FFmpeg's errors, mapped to the stream's kinds.
 
-use rtsp_stream_core::{CaptureContext, Error, ErrorKind};
+use ffmpeg_next::util::error::{
+    EACCES, ECONNREFUSED, ECONNRESET, EHOSTUNREACH, EINVAL, EIO, ENETUNREACH, ENOENT, EPIPE,
+    ETIMEDOUT,
+};
+use rtsp_stream_core::raw::BackendError;
+use rtsp_stream_core::{Error, ErrorKind};
 
-/// What went wrong inside this backend, before it becomes a public [`Error`].
-#[derive(Debug)]
+/// What went wrong inside this backend, before it becomes a public [`Error`] (with the
+/// `ffmpeg_next::Error` as its source where there is one).
+#[derive(Debug, thiserror::Error)]
 pub(crate) enum FfmpegError {
     /// A libav call failed.
+    #[error("{during}: {source}{}", status_note(*.rtsp_status))]
     Av {
         during: &'static str,
-        error: ffmpeg_next::Error,
+        source: ffmpeg_next::Error,
         /// The RTSP status the server answered on this thread, if FFmpeg logged one.
         rtsp_status: Option<u16>,
+        /// A network source, where a cut connection and a broken file look alike.
+        network: bool,
     },
+    #[error("the source has no video stream")]
     NoVideoStream,
-    /// The server refused TCP (461) and the transport was chosen explicitly.
-    TcpRefused,
+    #[error("the source holds a NUL byte")]
+    NulInSource,
+    #[error("no input format called {0:?}")]
+    UnknownInputFormat(String),
+    #[error("the conversion wrote {rows} of {height} rows")]
+    ShortConversion { rows: i32, height: u32 },
+}
+
+fn status_note(status: Option<u16>) -> String {
+    status.map_or_else(String::new, |s| format!(" (RTSP status {s})"))
 }
 
 impl FfmpegError {
-    pub(crate) fn av(during: &'static str, error: ffmpeg_next::Error) -> Self {
+    pub(crate) fn av(during: &'static str, source: ffmpeg_next::Error, network: bool) -> Self {
         FfmpegError::Av {
             during,
-            error,
+            source,
             rtsp_status: crate::ffmpeg_log::take_rtsp_status(),
-        }
-    }
-
-    /// The public error. `network` says whether an end of file means a dropped connection.
-    pub(crate) fn into_error(self, ctx: &CaptureContext, network: bool) -> Error {
-        use ffmpeg_next::Error as Av;
-        // An interrupted call fails with whatever code the phase produces: trust the context.
-        if ctx.should_stop() {
-            return ctx.interrupted_error(&self.describe());
-        }
-        let kind = match &self {
-            FfmpegError::NoVideoStream => ErrorKind::Unsupported,
-            FfmpegError::TcpRefused => ErrorKind::TransportRefused,
-            FfmpegError::Av {
-                error, rtsp_status, ..
-            } => match (error, rtsp_status) {
-                (_, Some(401)) | (_, Some(403)) => ErrorKind::Authentication,
-                (_, Some(404)) => ErrorKind::NotFound,
-                (_, Some(461)) => ErrorKind::TransportRefused,
-                (Av::HttpUnauthorized | Av::HttpForbidden, _) => ErrorKind::Authentication,
-                (Av::HttpNotFound | Av::StreamNotFound, _) => ErrorKind::NotFound,
-                (Av::ProtocolNotFound | Av::DemuxerNotFound | Av::OptionNotFound, _) => {
-                    ErrorKind::InvalidSource
-                }
-                (Av::DecoderNotFound | Av::PatchWelcome, _) => ErrorKind::Unsupported,
-                // A file FFmpeg cannot parse stays unparsable; on the network the same code
-                // also comes from a connection cut in the middle of a reply, which a retry
-                // fixes, so it stays transient there.
-                (Av::InvalidData, _) if !network => ErrorKind::Unsupported,
-                (Av::InvalidData, _) => ErrorKind::Other,
-                (Av::Eof, _) => ErrorKind::ConnectionLost,
-                (Av::HttpServerError, _) => ErrorKind::ConnectionLost,
-                (Av::Other { errno }, _) => errno_kind(*errno),
-                _ => ErrorKind::Other,
-            },
-        };
-        Error::new(kind, crate::NAME, self.describe())
-    }
-
-    fn describe(&self) -> String {
-        match self {
-            FfmpegError::Av {
-                during,
-                error,
-                rtsp_status: Some(status),
-            } => format!("{during}: {error} (RTSP status {status})"),
-            FfmpegError::Av { during, error, .. } => format!("{during}: {error}"),
-            FfmpegError::NoVideoStream => "the source has no video stream".into(),
-            FfmpegError::TcpRefused => {
-                "the server refused RTSP over TCP (461 Unsupported Transport)".into()
-            }
+            network,
         }
     }
 }
 
-fn errno_kind(errno: i32) -> ErrorKind {
-    const ECONNREFUSED: i32 = 111;
-    const ECONNRESET: i32 = 104;
-    const EPIPE: i32 = 32;
-    const ETIMEDOUT: i32 = 110;
-    const EIO: i32 = 5;
-    const ENOENT: i32 = 2;
-    const EACCES: i32 = 13;
-    const EHOSTUNREACH: i32 = 113;
-    const ENETUNREACH: i32 = 101;
-    const EINVAL: i32 = 22;
-    match errno {
-        ECONNREFUSED | EHOSTUNREACH | ENETUNREACH => ErrorKind::ConnectionRefused,
-        ECONNRESET | EPIPE | EIO => ErrorKind::ConnectionLost,
-        ETIMEDOUT => ErrorKind::Timeout,
-        ENOENT => ErrorKind::NotFound,
-        EACCES => ErrorKind::Authentication,
-        EINVAL => ErrorKind::InvalidSource,
+impl BackendError for FfmpegError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            FfmpegError::Av {
+                source,
+                rtsp_status,
+                network,
+                ..
+            } => av_kind(source, *rtsp_status, *network),
+            FfmpegError::NoVideoStream | FfmpegError::ShortConversion { .. } => {
+                ErrorKind::Unsupported
+            }
+            FfmpegError::NulInSource | FfmpegError::UnknownInputFormat(_) => {
+                ErrorKind::InvalidSource
+            }
+        }
+    }
+
+    fn into_native(self) -> Option<Box<dyn std::error::Error + Send + Sync>> {
+        let FfmpegError::Av { source, .. } = self else {
+            return None;
+        };
+        Some(Box::new(source))
+    }
+}
+
+impl From<FfmpegError> for Error {
+    fn from(e: FfmpegError) -> Error {
+        Error::from_backend(crate::NAME, e)
+    }
+}
+
+fn av_kind(error: &ffmpeg_next::Error, rtsp_status: Option<u16>, network: bool) -> ErrorKind {
+    use ffmpeg_next::Error as Av;
+    match (error, rtsp_status) {
+        (_, Some(401 | 403)) => ErrorKind::Authentication,
+        (_, Some(404)) => ErrorKind::NotFound,
+        (_, Some(461)) => ErrorKind::TransportRefused,
+        (Av::HttpUnauthorized | Av::HttpForbidden, _) => ErrorKind::Authentication,
+        (Av::HttpNotFound | Av::StreamNotFound, _) => ErrorKind::NotFound,
+        (Av::ProtocolNotFound | Av::DemuxerNotFound | Av::OptionNotFound, _) => {
+            ErrorKind::InvalidSource
+        }
+        (Av::DecoderNotFound | Av::PatchWelcome, _) => ErrorKind::Unsupported,
+        // A file FFmpeg cannot parse stays unparsable; on the network the same code also comes
+        // from a connection cut in the middle of a reply, which a retry fixes.
+        (Av::InvalidData, _) if !network => ErrorKind::Unsupported,
+        (Av::InvalidData, _) => ErrorKind::Other,
+        (Av::Eof, _) => ErrorKind::ConnectionLost,
+        (Av::HttpServerError, _) => ErrorKind::ConnectionLost,
+        (Av::Other { errno }, _) => errno_kind(*errno),
         _ => ErrorKind::Other,
+    }
+}
+
+/// The POSIX codes FFmpeg wraps, as the platform's C library numbers them.
+fn errno_kind(errno: i32) -> ErrorKind {
+    match errno {
+        e if e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH => {
+            ErrorKind::ConnectionRefused
+        }
+        e if e == ECONNRESET || e == EPIPE || e == EIO => ErrorKind::ConnectionLost,
+        e if e == ETIMEDOUT => ErrorKind::Timeout,
+        e if e == ENOENT => ErrorKind::NotFound,
+        e if e == EACCES => ErrorKind::Authentication,
+        e if e == EINVAL => ErrorKind::InvalidSource,
+        _ => ErrorKind::Other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn the_native_error_is_the_source() {
+        let e: Error = FfmpegError::Av {
+            during: "opening",
+            source: ffmpeg_next::Error::Other {
+                errno: ECONNREFUSED,
+            },
+            rtsp_status: None,
+            network: true,
+        }
+        .into();
+        assert_eq!(e.kind(), ErrorKind::ConnectionRefused);
+        let source = e.source().expect("a source");
+        assert!(source.downcast_ref::<ffmpeg_next::Error>().is_some());
+        let e: Error = FfmpegError::Av {
+            during: "opening",
+            source: ffmpeg_next::Error::InvalidData,
+            rtsp_status: Some(461),
+            network: true,
+        }
+        .into();
+        assert_eq!(e.kind(), ErrorKind::TransportRefused);
+        assert!(e.to_string().contains("RTSP status 461"), "{e}");
     }
 }

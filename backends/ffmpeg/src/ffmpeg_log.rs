@@ -7,6 +7,7 @@
 //! reports only as a generic 4xx error.
 
 use ffmpeg_next::ffi;
+use std::any::TypeId;
 use std::cell::Cell;
 use std::ffi::{c_char, c_int, c_void};
 use std::sync::{Mutex, PoisonError};
@@ -71,12 +72,17 @@ pub(crate) fn clear_rtsp_status() {
     RTSP_STATUS.with(|s| s.set(None));
 }
 
-unsafe extern "C" fn callback(
+/// FFmpeg's log callback. `V` is whatever the bindings make of C's `va_list` parameter on this
+/// platform (a pointer to the tag array on x86-64 System V, a struct on aarch64, a plain
+/// pointer elsewhere): it is inferred from `av_log_set_callback`'s signature, so the same code
+/// compiles on every target without naming the type.
+unsafe extern "C" fn callback<V: Copy + 'static>(
     avcl: *mut c_void,
     level: c_int,
     fmt: *const c_char,
-    vl: *mut ffi::__va_list_tag,
+    vl: V,
 ) {
+    // SAFETY: reads libavutil's global log level.
     let max = unsafe { ffi::av_log_get_level() };
     if level > max {
         return;
@@ -86,13 +92,10 @@ unsafe extern "C" fn callback(
     // SAFETY: FFmpeg hands us its own format and arguments; av_log_format_line2 formats them
     // into our buffer, truncating at its size and always terminating it.
     let written = unsafe {
-        ffi::av_log_format_line2(
-            avcl,
-            level,
-            fmt,
-            vl,
-            line.as_mut_ptr(),
-            line.len() as c_int,
+        format_line(
+            ffi::av_log_format_line2,
+            (avcl, level, fmt, vl),
+            &mut line,
             &mut print_prefix,
         )
     };
@@ -123,6 +126,37 @@ unsafe extern "C" fn callback(
         _ => log::Level::Trace,
     };
     log::log!(target: TARGET, level, "{clean}");
+}
+
+/// Calls `format` (FFmpeg's `av_log_format_line2`) with the callback's arguments. Its `va_list`
+/// parameter `P` and the callback's `V` are both the bindings' one `va_list` parameter type;
+/// that is checked here, not assumed, and a mismatch formats nothing.
+///
+/// # Safety
+///
+/// `avcl`, `fmt` and `vl` must be the arguments FFmpeg passed to the log callback.
+unsafe fn format_line<V: Copy + 'static, P: Copy + 'static>(
+    format: unsafe extern "C" fn(
+        *mut c_void,
+        c_int,
+        *const c_char,
+        P,
+        *mut c_char,
+        c_int,
+        *mut c_int,
+    ) -> c_int,
+    (avcl, level, fmt, vl): (*mut c_void, c_int, *const c_char, V),
+    line: &mut [c_char],
+    print_prefix: &mut c_int,
+) -> c_int {
+    if TypeId::of::<V>() != TypeId::of::<P>() {
+        return -1;
+    }
+    // SAFETY: V and P are the same type (checked above), so this is a plain copy.
+    let vl: P = unsafe { std::mem::transmute_copy(&vl) };
+    let len = line.len() as c_int;
+    // SAFETY: the caller passes FFmpeg's own arguments; `line` is writable for `len` bytes.
+    unsafe { format(avcl, level, fmt, vl, line.as_mut_ptr(), len, print_prefix) }
 }
 
 /// "method DESCRIBE failed: 401 Unauthorized" → 401.

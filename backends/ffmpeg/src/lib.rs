@@ -20,6 +20,7 @@
 //! so a smeared picture is never delivered. FFmpeg's own log output goes to the `log` crate
 //! (target `rtsp_stream::ffmpeg`) with credentials removed.
 #![deny(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod capture;
@@ -27,10 +28,7 @@ mod error;
 mod ffmpeg_log;
 mod open;
 
-use rtsp_stream_core::{CaptureBackend, CaptureContext, Error, OpenRequest};
 use std::time::Duration;
-
-pub use capture::FfmpegCapture;
 
 /// The FFmpeg backend. See the crate docs.
 #[derive(Debug, Clone, Copy)]
@@ -70,20 +68,3 @@ impl Default for FfmpegConfig {
 }
 
 const NAME: &str = "ffmpeg";
-
-impl CaptureBackend for FfmpegBackend {
-    type Config = FfmpegConfig;
-    type Capture = FfmpegCapture;
-
-    fn name(_: &FfmpegConfig) -> &'static str {
-        NAME
-    }
-
-    fn open(
-        config: &FfmpegConfig,
-        request: &OpenRequest,
-        ctx: &CaptureContext,
-    ) -> Result<FfmpegCapture, Error> {
-        open::open(config, request, ctx)
-    }
-}

@@ -1,64 +1,40 @@
-//! Opening an input: options, transport fallback, interruptible `avformat_open_input`.
+//! Opening an input: options, the transport rule, interruptible `avformat_open_input`.
 
-use crate::FfmpegConfig;
 use crate::capture::FfmpegCapture;
 use crate::error::FfmpegError;
-use crate::ffmpeg_log;
+use crate::{FfmpegBackend, FfmpegConfig, ffmpeg_log};
+use ffmpeg_next::util::error::ENOMEM;
 use ffmpeg_next::{Dictionary, ffi, format};
-use rtsp_stream_core::{CaptureContext, Error, Notice, OpenRequest, Transport};
+use rtsp_stream_core::raw::{CaptureContext, OpenRequest, open_with_transport};
+use rtsp_stream_core::{CaptureBackend, Result, Transport};
 use std::ffi::CString;
 use std::sync::Once;
 
-pub(crate) fn open(
-    config: &FfmpegConfig,
-    request: &OpenRequest,
-    ctx: &CaptureContext,
-) -> Result<FfmpegCapture, Error> {
-    static INIT: Once = Once::new();
-    INIT.call_once(|| {
-        let _ = ffmpeg_next::init();
-    });
-    ffmpeg_log::install();
-    let network = request.source().is_network();
-    let rtsp = request.source().is_rtsp();
-    let secret = request
-        .credentials()
-        .map(|c| c.password.expose().to_owned())
-        .filter(|p| !p.is_empty());
-    let guard = ffmpeg_log::register_secret(secret);
-    let url = request.url_with_credentials();
+impl CaptureBackend for FfmpegBackend {
+    type Config = FfmpegConfig;
+    type Capture = FfmpegCapture;
+    const NAME: &'static str = crate::NAME;
 
-    let first = match (rtsp, request.transport()) {
-        (true, Transport::Udp) => Some(Transport::Udp),
-        (true, _) => Some(Transport::Tcp),
-        (false, _) => None,
-    };
-    let opened = match open_input(config, request, ctx, &url, first) {
-        Err(FfmpegError::Av {
-            rtsp_status: Some(461),
-            ..
-        }) if request.transport() == Transport::Auto => {
-            log::warn!(
-                target: "rtsp_stream::ffmpeg",
-                "{}: the server refused RTSP over TCP (461), falling back to UDP",
-                request.source()
-            );
-            ctx.notify(Notice::TransportFallback {
-                from: Transport::Tcp,
-                to: Transport::Udp,
-            });
-            open_input(config, request, ctx, &url, Some(Transport::Udp))
-                .map(|input| (input, Some(Transport::Udp)))
-        }
-        Err(FfmpegError::Av {
-            rtsp_status: Some(461),
-            ..
-        }) => Err(FfmpegError::TcpRefused),
-        other => other.map(|input| (input, first)),
-    };
-    let (input, transport) = opened.map_err(|e| e.into_error(ctx, network))?;
-    FfmpegCapture::new(config, request, ctx, input, transport, network, guard)
-        .map_err(|e| e.into_error(ctx, network))
+    fn open(cfg: &FfmpegConfig, req: &OpenRequest, ctx: &CaptureContext) -> Result<FfmpegCapture> {
+        static INIT: Once = Once::new();
+        INIT.call_once(|| {
+            let _ = ffmpeg_next::init();
+        });
+        ffmpeg_log::install();
+        let network = req.source().is_network();
+        let secret = req
+            .credentials()
+            .map(|c| c.password.expose().to_owned())
+            .filter(|p| !p.is_empty());
+        let guard = ffmpeg_log::register_secret(secret);
+        let url = req.url_with_credentials();
+        let (input, transport) = open_with_transport(req, ctx, |transport| {
+            let input = open_input(cfg, req, ctx, &url, transport)?;
+            Ok((input, transport))
+        })?;
+        let capture = FfmpegCapture::new(cfg, input, transport, network, guard)?;
+        Ok(capture)
+    }
 }
 
 fn options(
@@ -87,10 +63,9 @@ fn options(
     // end bit and the RTP marker bit, so only the parser can put whole access units
     // together — which it does when the next one begins (one frame interval of latency; see
     // BENCHMARKS.md).
-    let network = request.source().is_network();
     // Files keep FFmpeg's defaults: `nobuffer` would also drop the packets read while probing,
     // which for a file are its first frames.
-    if network {
+    if request.source().is_network() {
         dict.set("fflags", "nobuffer");
     }
     dict.set(
@@ -113,25 +88,17 @@ fn open_input(
     url: &str,
     transport: Option<Transport>,
 ) -> Result<format::context::Input, FfmpegError> {
+    let network = request.source().is_network();
     ffmpeg_log::clear_rtsp_status();
-    let path = CString::new(url).map_err(|_| {
-        FfmpegError::av(
-            "parsing the source",
-            ffmpeg_next::Error::Other { errno: 22 },
-        )
-    })?;
+    let path = CString::new(url).map_err(|_| FfmpegError::NulInSource)?;
     let input_format = match &config.input_format {
         Some(name) => {
-            let name = CString::new(name.as_str()).map_err(|_| {
-                FfmpegError::av("input format", ffmpeg_next::Error::DemuxerNotFound)
-            })?;
+            let unknown = || FfmpegError::UnknownInputFormat(name.clone());
+            let c_name = CString::new(name.as_str()).map_err(|_| unknown())?;
             // SAFETY: looks up a static table by a NUL-terminated name.
-            let f = unsafe { ffi::av_find_input_format(name.as_ptr()) };
+            let f = unsafe { ffi::av_find_input_format(c_name.as_ptr()) };
             if f.is_null() {
-                return Err(FfmpegError::av(
-                    "input format",
-                    ffmpeg_next::Error::DemuxerNotFound,
-                ));
+                return Err(unknown());
             }
             f
         }
@@ -148,7 +115,8 @@ fn open_input(
         if ps.is_null() {
             return Err(FfmpegError::av(
                 "allocating",
-                ffmpeg_next::Error::Other { errno: 12 },
+                ffmpeg_next::Error::Other { errno: ENOMEM },
+                network,
             ));
         }
         (*ps).interrupt_callback = interrupt.interrupt;
@@ -156,7 +124,11 @@ fn open_input(
         let res = ffi::avformat_open_input(&mut ps, path.as_ptr(), input_format, &mut opts);
         Dictionary::own(opts);
         if res < 0 {
-            return Err(FfmpegError::av("opening", ffmpeg_next::Error::from(res)));
+            return Err(FfmpegError::av(
+                "opening",
+                ffmpeg_next::Error::from(res),
+                network,
+            ));
         }
         // RTSP announces its codecs and their parameter sets in the SDP, which the decoder
         // needs; probing would wait for a decodable picture, i.e. for the next key frame
@@ -171,6 +143,7 @@ fn open_input(
             return Err(FfmpegError::av(
                 "reading stream parameters",
                 ffmpeg_next::Error::from(res),
+                network,
             ));
         }
         Ok(format::context::Input::wrap_with_interrupt(

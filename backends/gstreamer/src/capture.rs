@@ -2,18 +2,36 @@
 
 use crate::GstreamerConfig;
 use crate::error::GstError;
-use crate::pipeline::Built;
 use gstreamer as gst;
 use gstreamer::prelude::*;
+use gstreamer_app as gst_app;
 use gstreamer_video as gst_video;
 use gstreamer_video::prelude::*;
-use rtsp_stream_core::{
-    Capture, CaptureContext, Error, FrameSink, ReadStatus, StreamProps, Transport,
-};
+use rtsp_stream_core::raw::{Capture, CaptureContext, FrameSink, ReadStatus, plausible_fps};
+use rtsp_stream_core::{Result, StreamProps, Transport};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-/// A playing GStreamer pipeline, owned by the capture thread. Dropping it sets the pipeline to
-/// NULL.
+/// A pipeline ready to be played, and what its signal handlers learn while it starts.
+pub(crate) struct Built {
+    pub(crate) pipeline: gst::Pipeline,
+    pub(crate) appsink: gst_app::AppSink,
+    /// Set once the source is connected (RTSP session set up, or a video stream found), with
+    /// the codec name where known.
+    pub(crate) opened: Arc<Mutex<Option<Option<String>>>>,
+}
+
+impl Built {
+    fn opened(&self) -> Option<Option<String>> {
+        self.opened
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// A playing GStreamer pipeline, owned by the capture thread (reachable only as
+/// `<GstreamerBackend as CaptureBackend>::Capture`). Dropping it sets the pipeline to NULL.
 pub struct GstreamerCapture {
     built: Built,
     bus: gst::Bus,
@@ -23,14 +41,6 @@ pub struct GstreamerCapture {
     /// change.
     info: Option<(gst::Caps, gst_video::VideoInfo)>,
     props: StreamProps,
-}
-
-impl std::fmt::Debug for GstreamerCapture {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GstreamerCapture")
-            .field("props", &self.props)
-            .finish_non_exhaustive()
-    }
 }
 
 const FILTER: &[gst::MessageType] = &[gst::MessageType::Error, gst::MessageType::Eos];
@@ -44,7 +54,7 @@ impl GstreamerCapture {
         ctx: &CaptureContext,
         network: bool,
         transport: Option<Transport>,
-    ) -> Result<Self, GstError> {
+    ) -> Result<Self> {
         let bus = built.pipeline.bus().expect("a pipeline has a bus");
         let capture = GstreamerCapture {
             built,
@@ -53,31 +63,30 @@ impl GstreamerCapture {
             pull_slice: config.pull_slice.max(Duration::from_millis(1)),
             info: None,
             props: StreamProps {
-                transport: transport.map(Transport::name),
+                transport,
                 ..StreamProps::default()
             },
         };
         capture.start_playing(ctx)
     }
 
-    fn start_playing(mut self, ctx: &CaptureContext) -> Result<Self, GstError> {
+    fn start_playing(mut self, ctx: &CaptureContext) -> Result<Self> {
         if self.built.pipeline.set_state(gst::State::Playing).is_err() {
             // The reason, if any, is on the bus.
             return Err(self
                 .bus
                 .pop_filtered(FILTER)
-                .map_or(GstError::StateChange, |m| self.message_error(&m)));
+                .map_or(GstError::StateChange, |m| self.message_error(&m))
+                .into());
         }
         loop {
-            if ctx.should_stop() {
-                return Err(GstError::Interrupted("opening"));
-            }
+            ctx.checkpoint("opening")?;
             if let Some(codec) = self.built.opened() {
                 self.props.codec = codec;
                 return Ok(self);
             }
             if let Some(message) = self.bus.timed_pop_filtered(self.slice(ctx), FILTER) {
-                return Err(self.message_error(&message));
+                return Err(self.message_error(&message).into());
             }
         }
     }
@@ -101,9 +110,7 @@ impl GstreamerCapture {
                     .is_some_and(|f| f.name() == "rtspsrc");
                 GstError::from_bus(e.error(), e.debug().as_deref(), from_rtspsrc)
             }
-            _ => GstError::EndOfStream {
-                network: self.network,
-            },
+            _ => GstError::EndOfStream,
         }
     }
 
@@ -125,7 +132,7 @@ impl GstreamerCapture {
             let fps = info.fps();
             self.props.fps = (fps.denom() != 0)
                 .then(|| fps.numer() as f64 / fps.denom() as f64)
-                .filter(|f| (1.0..=120.0).contains(f));
+                .and_then(plausible_fps);
             self.props.pixel_format = Some(sink.pixel_format());
             self.info = Some((caps.to_owned(), info));
         }
@@ -161,23 +168,17 @@ impl GstreamerCapture {
 }
 
 impl Capture for GstreamerCapture {
-    fn read(
-        &mut self,
-        sink: &mut FrameSink<'_>,
-        ctx: &CaptureContext,
-    ) -> Result<ReadStatus, Error> {
+    fn read(&mut self, sink: &mut FrameSink<'_>, ctx: &CaptureContext) -> Result<ReadStatus> {
         loop {
-            if ctx.should_stop() {
-                return Err(ctx.interrupted_error("waiting for a frame"));
-            }
+            ctx.checkpoint("waiting for a frame")?;
             if let Some(message) = self.bus.pop_filtered(FILTER) {
                 return match self.message_error(&message) {
-                    GstError::EndOfStream { network: false } => Ok(ReadStatus::EndOfStream),
-                    e => Err(e.into_error(ctx)),
+                    GstError::EndOfStream if !self.network => Ok(ReadStatus::EndOfStream),
+                    e => Err(e.into()),
                 };
             }
             if let Some(sample) = self.built.appsink.try_pull_sample(self.slice(ctx)) {
-                self.deliver(&sample, sink).map_err(|e| e.into_error(ctx))?;
+                self.deliver(&sample, sink)?;
                 return Ok(ReadStatus::Frame);
             }
             if self.built.appsink.is_eos() && !self.network {

@@ -1,38 +1,53 @@
 //! GStreamer's errors, mapped to the stream's kinds.
 
 use gstreamer as gst;
-use rtsp_stream_core::{CaptureContext, Error, ErrorKind};
+use rtsp_stream_core::raw::BackendError;
+use rtsp_stream_core::{Error, ErrorKind};
 
-/// What went wrong inside this backend, before it becomes a public [`Error`].
-#[derive(Debug)]
+/// What went wrong inside this backend, before it becomes a public [`Error`] (with the
+/// `glib::Error` of a bus message as its source).
+#[derive(Debug, thiserror::Error)]
 pub(crate) enum GstError {
     /// `gst::init` failed (no plugins, broken installation).
+    #[error("GStreamer does not initialise: {0}")]
     Init(String),
     /// An element this backend needs is not installed.
+    #[error("the GStreamer element {0:?} is not installed")]
     MissingElement(&'static str),
     /// A pipeline could not be built or linked (also: a custom description that does not
     /// parse or has no appsink).
+    #[error("pipeline: {0}")]
     Pipeline(String),
     /// The source is neither a URI nor a path.
+    #[error("not a URI or a path: {0}")]
     InvalidSource(String),
     /// The pipeline refused to play and said nothing on its bus.
+    #[error("the pipeline refused to play")]
     StateChange,
     /// An error message on the bus.
+    #[error("{source}{}", debug_note(.debug))]
     Bus {
-        error: gst::glib::Error,
+        source: gst::glib::Error,
         debug: Option<String>,
     },
-    /// rtspsrc could set up no stream: over TCP, the server refused the transport (`461
+    /// rtspsrc could set up no stream over TCP: the server refused the transport (`461
     /// Unsupported Transport`).
-    NoStreamSetUp,
-    /// The server refused RTSP over TCP, chosen explicitly.
-    TransportRefused,
+    #[error("the server refused RTSP over TCP (461 Unsupported Transport)")]
+    TcpRefused,
     /// The pipeline reached its end.
-    EndOfStream { network: bool },
-    /// A wait returned because the stream cancelled it or a deadline passed.
-    Interrupted(&'static str),
+    #[error("the source ended the stream")]
+    EndOfStream,
     /// A sample that cannot be turned into a frame.
+    #[error("{0}")]
     Frame(String),
+}
+
+/// GStreamer debug strings start with the source location; the last line is the message.
+fn debug_note(debug: &Option<String>) -> String {
+    match debug.as_deref().and_then(|d| d.lines().last()) {
+        Some(line) if !line.trim().is_empty() => format!(" ({})", line.trim()),
+        _ => String::new(),
+    }
 }
 
 impl GstError {
@@ -46,67 +61,41 @@ impl GstError {
         // transport allowed) and then reports that no stream is left, as "codec not found":
         // it checks no codec, so from rtspsrc that error means no stream could be set up.
         if from_rtspsrc && error.matches(gst::StreamError::CodecNotFound) {
-            return GstError::NoStreamSetUp;
+            return GstError::TcpRefused;
         }
         GstError::Bus {
-            error,
+            source: error,
             debug: debug.map(str::to_owned),
         }
     }
+}
 
-    pub(crate) fn into_error(self, ctx: &CaptureContext) -> Error {
-        // A wait cut short by the stream fails with whatever the phase produced: trust the
-        // context.
-        if ctx.should_stop() {
-            return ctx.interrupted_error(&self.describe());
-        }
-        Error::new(self.kind(), crate::NAME, self.describe())
-    }
-
+impl BackendError for GstError {
     fn kind(&self) -> ErrorKind {
         match self {
             GstError::Init(_) | GstError::MissingElement(_) => ErrorKind::Unsupported,
             GstError::Pipeline(_) => ErrorKind::InvalidConfig,
             GstError::InvalidSource(_) => ErrorKind::InvalidSource,
             GstError::StateChange => ErrorKind::Other,
-            GstError::TransportRefused => ErrorKind::TransportRefused,
-            GstError::NoStreamSetUp => ErrorKind::Unsupported,
-            GstError::EndOfStream { .. } => ErrorKind::ConnectionLost,
-            GstError::Interrupted(_) => ErrorKind::Timeout,
+            GstError::TcpRefused => ErrorKind::TransportRefused,
+            GstError::EndOfStream => ErrorKind::ConnectionLost,
             GstError::Frame(_) => ErrorKind::Decode,
-            GstError::Bus { error, debug } => bus_kind(error, debug.as_deref().unwrap_or("")),
+            GstError::Bus { source, debug } => bus_kind(source, debug.as_deref().unwrap_or("")),
         }
     }
 
-    fn describe(&self) -> String {
+    fn into_native(self) -> Option<Box<dyn std::error::Error + Send + Sync>> {
         match self {
-            GstError::Init(e) => format!("GStreamer does not initialise: {e}"),
-            GstError::MissingElement(name) => {
-                format!("the GStreamer element {name:?} is not installed")
-            }
-            GstError::Pipeline(e) => format!("pipeline: {e}"),
-            GstError::InvalidSource(e) => format!("not a URI or a path: {e}"),
-            GstError::StateChange => "the pipeline refused to play".into(),
-            GstError::Bus { error, debug } => match debug {
-                Some(d) if !d.is_empty() => format!("{error} ({})", last_line(d)),
-                _ => error.to_string(),
-            },
-            GstError::TransportRefused => {
-                "the server refused RTSP over TCP (461 Unsupported Transport)".into()
-            }
-            GstError::NoStreamSetUp => {
-                "the server set up no stream (unsupported transport or media)".into()
-            }
-            GstError::EndOfStream { .. } => "the source ended the stream".into(),
-            GstError::Interrupted(during) => format!("interrupted while {during}"),
-            GstError::Frame(e) => e.clone(),
+            GstError::Bus { source, .. } => Some(Box::new(source)),
+            _ => None,
         }
     }
 }
 
-/// GStreamer debug strings start with the source location; the last line is the message.
-fn last_line(debug: &str) -> &str {
-    debug.lines().last().unwrap_or(debug).trim()
+impl From<GstError> for Error {
+    fn from(e: GstError) -> Error {
+        Error::from_backend(crate::NAME, e)
+    }
 }
 
 fn bus_kind(error: &gst::glib::Error, debug: &str) -> ErrorKind {

@@ -21,16 +21,15 @@
 //! sets the pipeline to NULL. No GLib main loop runs. `rtspsrc` never reports a data stall
 //! (neither over TCP nor UDP), so stalls are noticed by the stream's own watchdog.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod capture;
 mod error;
+mod open;
 mod pipeline;
 
-use rtsp_stream_core::{CaptureBackend, CaptureContext, Error, OpenRequest};
 use std::time::Duration;
-
-pub use capture::GstreamerCapture;
 
 /// The GStreamer backend. See the crate docs.
 #[derive(Debug, Clone, Copy)]
@@ -76,21 +75,3 @@ impl Default for GstreamerConfig {
 }
 
 const NAME: &str = "gstreamer";
-const LOG_TARGET: &str = "rtsp_stream::gstreamer";
-
-impl CaptureBackend for GstreamerBackend {
-    type Config = GstreamerConfig;
-    type Capture = GstreamerCapture;
-
-    fn name(_: &GstreamerConfig) -> &'static str {
-        NAME
-    }
-
-    fn open(
-        config: &GstreamerConfig,
-        request: &OpenRequest,
-        ctx: &CaptureContext,
-    ) -> Result<GstreamerCapture, Error> {
-        pipeline::open(config, request, ctx)
-    }
-}

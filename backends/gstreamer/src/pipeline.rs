@@ -1,93 +1,21 @@
-//! Building the pipeline for a source, and opening it with the transport fallback.
+//! Building the pipeline for a source: rtspsrc, uridecodebin or the application's own, always
+//! ending in videoconvert and an appsink that keeps one buffer.
 
-use crate::capture::GstreamerCapture;
+use crate::GstreamerConfig;
+use crate::capture::Built;
 use crate::error::GstError;
-use crate::{GstreamerConfig, LOG_TARGET};
 use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
-use rtsp_stream_core::{CaptureContext, Error, Notice, OpenRequest, PixelFormat, Transport};
+use rtsp_stream_core::raw::{OpenRequest, codec_name};
+use rtsp_stream_core::{PixelFormat, Transport};
 use std::sync::{Arc, Mutex, PoisonError};
-
-/// A pipeline ready to be played, and what its signal handlers learn while it starts.
-pub(crate) struct Built {
-    pub(crate) pipeline: gst::Pipeline,
-    pub(crate) appsink: gst_app::AppSink,
-    /// Set once the source is connected (RTSP session set up, or a video stream found), with
-    /// the codec name where known.
-    pub(crate) opened: Arc<Mutex<Option<Option<String>>>>,
-}
-
-impl Built {
-    pub(crate) fn opened(&self) -> Option<Option<String>> {
-        self.opened
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-}
 
 fn mark_opened(opened: &Mutex<Option<Option<String>>>, codec: Option<String>) {
     let mut o = opened.lock().unwrap_or_else(PoisonError::into_inner);
     if o.is_none() {
         *o = Some(codec);
     }
-}
-
-pub(crate) fn open(
-    config: &GstreamerConfig,
-    request: &OpenRequest,
-    ctx: &CaptureContext,
-) -> Result<GstreamerCapture, Error> {
-    init().map_err(|e| e.into_error(ctx))?;
-    let network = request.source().is_network();
-    let rtsp = request.source().is_rtsp();
-    let first = match (rtsp, request.transport()) {
-        (true, Transport::Udp) => Some(Transport::Udp),
-        (true, _) => Some(Transport::Tcp),
-        (false, _) => None,
-    };
-    let result = match try_open(config, request, ctx, first, network) {
-        Err(GstError::NoStreamSetUp) if first == Some(Transport::Tcp) => {
-            if request.transport() != Transport::Auto {
-                return Err(GstError::TransportRefused.into_error(ctx));
-            }
-            log::warn!(
-                target: LOG_TARGET,
-                "{}: the server set up no stream over TCP, falling back to UDP",
-                request.source()
-            );
-            ctx.notify(Notice::TransportFallback {
-                from: Transport::Tcp,
-                to: Transport::Udp,
-            });
-            try_open(config, request, ctx, Some(Transport::Udp), network)
-        }
-        other => other,
-    };
-    result.map_err(|e| e.into_error(ctx))
-}
-
-fn init() -> Result<(), GstError> {
-    static INIT: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
-    INIT.get_or_init(|| gst::init().map_err(|e| e.to_string()))
-        .clone()
-        .map_err(GstError::Init)
-}
-
-fn try_open(
-    config: &GstreamerConfig,
-    request: &OpenRequest,
-    ctx: &CaptureContext,
-    transport: Option<Transport>,
-    network: bool,
-) -> Result<GstreamerCapture, GstError> {
-    let built = match (&config.pipeline, transport) {
-        (Some(description), _) => custom(config, request, description)?,
-        (None, Some(transport)) => rtsp(config, request, transport)?,
-        (None, None) => uri(config, request, network)?,
-    };
-    GstreamerCapture::start(built, config, ctx, network, transport)
 }
 
 fn make(factory: &'static str) -> Result<gst::Element, GstError> {
@@ -155,7 +83,7 @@ fn tail(
     Ok((convert, appsink))
 }
 
-fn rtsp(
+pub(crate) fn rtsp(
     config: &GstreamerConfig,
     request: &OpenRequest,
     transport: Transport,
@@ -229,16 +157,6 @@ fn rtsp(
     })
 }
 
-/// RTP encoding names as the codec names the other backends report.
-fn codec_name(encoding: &str) -> String {
-    match encoding.to_ascii_uppercase().as_str() {
-        "H264" => "h264".into(),
-        "H265" => "hevc".into(),
-        "JPEG" => "mjpeg".into(),
-        other => other.to_ascii_lowercase(),
-    }
-}
-
 /// Links the first raw video pad `element` exposes to `convert`; sets `opened` when it does.
 fn link_video_pads(
     element: &gst::Element,
@@ -267,7 +185,11 @@ fn link_video_pads(
     });
 }
 
-fn uri(config: &GstreamerConfig, request: &OpenRequest, network: bool) -> Result<Built, GstError> {
+pub(crate) fn uri(
+    config: &GstreamerConfig,
+    request: &OpenRequest,
+    network: bool,
+) -> Result<Built, GstError> {
     let source = request.url_with_credentials();
     let uri = if request.source().scheme().is_some() {
         source
@@ -300,7 +222,7 @@ fn uri(config: &GstreamerConfig, request: &OpenRequest, network: bool) -> Result
     })
 }
 
-fn custom(
+pub(crate) fn custom(
     config: &GstreamerConfig,
     request: &OpenRequest,
     description: &str,

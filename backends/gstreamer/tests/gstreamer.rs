@@ -1,44 +1,19 @@
 //! What the GStreamer backend does beyond the shared suite: key frames, custom pipelines, and
 //! no thread left behind.
 
-use rtsp_stream_core::{ErrorKind, Event, VideoStream};
+use rtsp_stream_core::{ErrorKind, VideoStream};
 use rtsp_stream_gstreamer::{GstreamerBackend, GstreamerConfig};
-use rtsp_stream_testkit::conformance::{EventRecorder, builder, serial, settle};
+use rtsp_stream_testkit::conformance::{
+    EventRecorder, default_server, first_frame, give_up, settle, start,
+};
 use rtsp_stream_testkit::process::thread_count;
-use rtsp_stream_testkit::{ServerOptions, TestServer};
 use std::time::Duration;
 
 const PATIENCE: Duration = Duration::from_secs(20);
 
-fn stream(
-    url: &str,
-    config: GstreamerConfig,
-    events: &EventRecorder,
-) -> VideoStream<GstreamerBackend> {
-    builder::<GstreamerBackend>(url, &config, events)
-        .start()
-        .unwrap()
-}
-
-#[test]
-fn the_first_frame_is_a_decodable_key_frame() {
-    let _serial = serial();
-    let server = TestServer::start(ServerOptions::default()).unwrap();
-    let events = EventRecorder::new();
-    let s = stream(&server.url(), GstreamerConfig::default(), &events);
-    let frame = s
-        .wait_next(0, PATIENCE)
-        .unwrap_or_else(|| panic!("no frame; events {:?}", events.names()));
-    assert_eq!(frame.is_key_frame(), Some(true));
-    assert!(frame.pts().is_some());
-    rtsp_stream_testkit::conformance::assert_pattern_colours(&frame);
-    s.stop();
-}
-
 #[test]
 fn a_custom_pipeline_runs_with_the_streams_source_and_format() {
-    let _serial = serial();
-    let server = TestServer::start(ServerOptions::default()).unwrap();
+    let (_serial, server) = default_server();
     let events = EventRecorder::new();
     let config = GstreamerConfig {
         pipeline: Some(
@@ -54,9 +29,7 @@ fn a_custom_pipeline_runs_with_the_streams_source_and_format() {
         .on_event(events.handler())
         .start()
         .unwrap();
-    let frame = s
-        .wait_next(0, PATIENCE)
-        .unwrap_or_else(|| panic!("no frame; events {:?}", events.names()));
+    let frame = first_frame(&s, &events);
     assert_eq!(frame.pixel_format(), rtsp_stream_core::PixelFormat::Gray8);
     assert_eq!((frame.width(), frame.height()), (320, 240));
     rtsp_stream_testkit::conformance::assert_pattern_colours(&frame);
@@ -65,27 +38,21 @@ fn a_custom_pipeline_runs_with_the_streams_source_and_format() {
 
 #[test]
 fn a_custom_pipeline_without_its_appsink_is_a_permanent_error() {
-    let events = EventRecorder::new();
     let config = GstreamerConfig {
         pipeline: Some("videotestsrc ! fakesink".into()),
         ..GstreamerConfig::default()
     };
-    let _s = stream("rtsp://127.0.0.1:1/x", config, &events);
-    let (_, e) = events.wait_nth("gave_up", 0, PATIENCE);
-    let Event::GaveUp { error } = e else {
-        unreachable!()
-    };
+    let (error, _) = give_up::<GstreamerBackend>("rtsp://127.0.0.1:1/x", &config);
     assert_eq!(error.kind(), ErrorKind::InvalidConfig, "{error}");
     assert!(error.message().contains("appsink"), "{error}");
 }
 
 #[test]
 fn stop_leaves_no_thread_behind() {
-    let _serial = serial();
-    let server = TestServer::start(ServerOptions::default()).unwrap();
+    let (_serial, server) = default_server();
     let cycle = || {
         let events = EventRecorder::new();
-        let s = stream(&server.url(), GstreamerConfig::default(), &events);
+        let s = start::<GstreamerBackend>(&server.url(), &GstreamerConfig::default(), &events);
         assert!(s.wait_next(0, PATIENCE).is_some(), "{:?}", events.names());
         s.stop();
         assert_eq!(s.stats().detached_threads, 0);

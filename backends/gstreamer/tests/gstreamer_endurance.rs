@@ -2,14 +2,5 @@
 //! A binary of its own, because it measures the whole process.
 
 use rtsp_stream_gstreamer::{GstreamerBackend, GstreamerConfig};
-use rtsp_stream_testkit::TestServerProcess;
 
-#[test]
-fn endurance() {
-    TestServerProcess::serve_child_if_requested();
-    let report = rtsp_stream_testkit::conformance::endurance::<GstreamerBackend>(
-        &GstreamerConfig::default(),
-        "endurance",
-    );
-    println!("{report:?}");
-}
+rtsp_stream_testkit::endurance_test!(GstreamerBackend, GstreamerConfig::default());

@@ -5,13 +5,14 @@ use opencv::core::Mat;
 use opencv::imgproc;
 use opencv::prelude::*;
 use opencv::videoio::{self, VideoCapture};
-use rtsp_stream_core::{
-    Capture, CaptureContext, Error, FilePacer, FrameSink, PixelFormat, ReadStatus, StreamProps,
-    Transport,
+use rtsp_stream_core::raw::{
+    Capture, CaptureContext, FilePacer, FrameSink, ReadStatus, codec_name, plausible_fps,
 };
+use rtsp_stream_core::{PixelFormat, Result, StreamProps, Transport};
 use std::time::Duration;
 
-/// An open OpenCV capture, owned by the capture thread.
+/// An open OpenCV capture, owned by the capture thread (reachable only as
+/// `<OpencvBackend as CaptureBackend>::Capture`).
 pub struct OpencvCapture {
     cap: VideoCapture,
     /// A network stream or a camera: a failed read is a lost connection, not the end.
@@ -24,38 +25,30 @@ pub struct OpencvCapture {
     scratch: Mat,
 }
 
-impl std::fmt::Debug for OpencvCapture {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OpencvCapture")
-            .field("props", &self.props)
-            .finish_non_exhaustive()
-    }
-}
-
 impl OpencvCapture {
     pub(crate) fn new(
         cap: VideoCapture,
         live: bool,
         pace: bool,
         transport: Option<Transport>,
-    ) -> Result<Self, OcvError> {
+    ) -> Self {
         let get = |prop| cap.get(prop).unwrap_or(0.0);
-        let fps = Some(get(videoio::CAP_PROP_FPS)).filter(|f| (1.0..=120.0).contains(f));
+        let fps = plausible_fps(get(videoio::CAP_PROP_FPS));
         let props = StreamProps {
             fps,
             width: get(videoio::CAP_PROP_FRAME_WIDTH).max(0.0) as u32,
             height: get(videoio::CAP_PROP_FRAME_HEIGHT).max(0.0) as u32,
-            codec: codec_name(get(videoio::CAP_PROP_FOURCC)),
+            codec: fourcc_codec(get(videoio::CAP_PROP_FOURCC)),
             pixel_format: None,
-            transport: transport.map(Transport::name),
+            transport,
         };
-        Ok(OpencvCapture {
+        OpencvCapture {
             cap,
             live,
             pace: pace.then(FilePacer::new),
             props,
             scratch: Mat::default(),
-        })
+        }
     }
 
     /// BGR of the size OpenCV announced: decode straight into the lent buffer. Returns
@@ -128,48 +121,33 @@ impl OpencvCapture {
 }
 
 /// OpenCV's four-character code as the codec names the other backends report.
-fn codec_name(fourcc: f64) -> Option<String> {
+fn fourcc_codec(fourcc: f64) -> Option<String> {
     let code = (fourcc as i64 as u32).to_le_bytes();
     let text: String = code
         .iter()
         .filter(|b| b.is_ascii_alphanumeric())
-        .map(|&b| (b as char).to_ascii_lowercase())
+        .map(|&b| b as char)
         .collect();
-    Some(match text.as_str() {
-        "" => return None,
-        "h264" | "avc1" | "x264" => "h264".into(),
-        "hevc" | "h265" | "hev1" | "hvc1" => "hevc".into(),
-        m if m.starts_with("mjp") || m == "jpeg" => "mjpeg".into(),
-        other => other.into(),
-    })
+    (!text.is_empty()).then(|| codec_name(&text))
 }
 
 impl Capture for OpencvCapture {
-    fn read(
-        &mut self,
-        sink: &mut FrameSink<'_>,
-        ctx: &CaptureContext,
-    ) -> Result<ReadStatus, Error> {
-        if ctx.should_stop() {
-            return Err(ctx.interrupted_error("reading"));
+    fn read(&mut self, sink: &mut FrameSink<'_>, ctx: &CaptureContext) -> Result<ReadStatus> {
+        ctx.checkpoint("reading")?;
+        if !self.read_frame(sink)? {
+            return match self.live {
+                true => Err(OcvError::ReadFailed.into()),
+                false => Ok(ReadStatus::EndOfStream),
+            };
         }
-        match self.read_frame(sink) {
-            Ok(true) => {
-                // OpenCV's position of the frame just read, in milliseconds (0 when unknown).
-                let position = self.cap.get(videoio::CAP_PROP_POS_MSEC).unwrap_or(0.0);
-                let pts = (position > 0.0).then(|| Duration::from_secs_f64(position / 1000.0));
-                sink.set_pts(pts);
-                if let Some(pace) = &mut self.pace
-                    && !pace.wait(pts, ctx)
-                {
-                    return Err(ctx.interrupted_error("cancelled while pacing a file"));
-                }
-                Ok(ReadStatus::Frame)
-            }
-            Ok(false) if !self.live => Ok(ReadStatus::EndOfStream),
-            Ok(false) => Err(OcvError::ReadFailed.into_error(ctx)),
-            Err(e) => Err(e.into_error(ctx)),
+        // OpenCV's position of the frame just read, in milliseconds (0 when unknown).
+        let position = self.cap.get(videoio::CAP_PROP_POS_MSEC).unwrap_or(0.0);
+        let pts = (position > 0.0).then(|| Duration::from_secs_f64(position / 1000.0));
+        sink.set_pts(pts);
+        if let Some(pace) = &mut self.pace {
+            pace.wait(pts, ctx)?;
         }
+        Ok(ReadStatus::Frame)
     }
 
     fn props(&self) -> StreamProps {

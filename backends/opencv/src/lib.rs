@@ -28,15 +28,13 @@
 //!
 //! [`ErrorKind::Unsupported`]: rtsp_stream_core::ErrorKind::Unsupported
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod capture;
 mod error;
 mod open;
 
-use rtsp_stream_core::{CaptureBackend, CaptureContext, Error, OpenRequest};
-
-pub use capture::OpencvCapture;
 /// OpenCV's videoio API identifiers (`CAP_ANY`, `CAP_FFMPEG`, `CAP_GSTREAMER`, `CAP_V4L2` …)
 /// for [`OpencvConfig::api_preference`].
 pub use opencv::videoio::{CAP_ANY, CAP_FFMPEG, CAP_GSTREAMER, CAP_V4L2};
@@ -69,20 +67,3 @@ impl Default for OpencvConfig {
 
 const NAME: &str = "opencv";
 const LOG_TARGET: &str = "rtsp_stream::opencv";
-
-impl CaptureBackend for OpencvBackend {
-    type Config = OpencvConfig;
-    type Capture = OpencvCapture;
-
-    fn name(_: &OpencvConfig) -> &'static str {
-        NAME
-    }
-
-    fn open(
-        config: &OpencvConfig,
-        request: &OpenRequest,
-        ctx: &CaptureContext,
-    ) -> Result<OpencvCapture, Error> {
-        open::open(config, request, ctx)
-    }
-}

@@ -3,11 +3,12 @@
 
 use crate::capture::OpencvCapture;
 use crate::error::OcvError;
-use crate::{LOG_TARGET, OpencvConfig};
+use crate::{LOG_TARGET, OpencvBackend, OpencvConfig};
 use opencv::core::Vector;
 use opencv::prelude::*;
 use opencv::videoio::{self, VideoCapture};
-use rtsp_stream_core::{CaptureContext, Error, OpenRequest, Transport};
+use rtsp_stream_core::raw::{CaptureContext, OpenRequest};
+use rtsp_stream_core::{CaptureBackend, Result, Transport};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
@@ -45,11 +46,17 @@ impl Source {
     }
 }
 
-pub(crate) fn open(
-    config: &OpencvConfig,
-    request: &OpenRequest,
-    ctx: &CaptureContext,
-) -> Result<OpencvCapture, Error> {
+impl CaptureBackend for OpencvBackend {
+    type Config = OpencvConfig;
+    type Capture = OpencvCapture;
+    const NAME: &'static str = crate::NAME;
+
+    fn open(cfg: &OpencvConfig, req: &OpenRequest, _ctx: &CaptureContext) -> Result<OpencvCapture> {
+        Ok(open(cfg, req)?)
+    }
+}
+
+fn open(config: &OpencvConfig, request: &OpenRequest) -> Result<OpencvCapture, OcvError> {
     quiet_opencv_logging();
     let source = Source::of(request);
     let api = config.api_preference.unwrap_or(match source {
@@ -57,7 +64,7 @@ pub(crate) fn open(
         _ => videoio::CAP_FFMPEG,
     });
     let transport = if request.source().is_rtsp() && api == videoio::CAP_FFMPEG {
-        Some(check_transport(request.transport()).map_err(|e| e.into_error(ctx))?)
+        Some(check_transport(request.transport())?)
     } else {
         None
     };
@@ -76,9 +83,9 @@ pub(crate) fn open(
         Source::Index(index) => VideoCapture::new_with_params(*index, api, &params),
         _ => VideoCapture::from_file_with_params(request.url_with_credentials(), api, &params),
     };
-    let mut cap = opened.map_err(|e| OcvError::OpenCv(e).into_error(ctx))?;
+    let mut cap = opened?;
     if !cap.is_opened().unwrap_or(false) {
-        return Err(diagnose(request, &source).into_error(ctx));
+        return Err(diagnose(request, &source));
     }
     if let Some(frames) = opts.buffer_size {
         // Honoured by V4L2 devices; OpenCV's FFmpeg reader keeps no frame queue and says so.
@@ -92,7 +99,7 @@ pub(crate) fn open(
         Source::Url { network: true } | Source::Index(_) | Source::Device(_)
     );
     let pace = !live && config.pace_files;
-    OpencvCapture::new(cap, live, pace, transport.flatten()).map_err(|e| e.into_error(ctx))
+    Ok(OpencvCapture::new(cap, live, pace, transport.flatten()))
 }
 
 /// The RTSP transport OpenCV's FFmpeg reader uses in this process, if the requested one is

@@ -9,7 +9,8 @@
 //!   telling, and its transport is a process-wide setting: no fallback event, and an explicit
 //!   TCP is refused as unsupported;
 //! - it opens one source at a time in a process (a global lock around `avformat_open_input`):
-//!   a blackholed camera delays the others' first frame by up to its open timeout.
+//!   a blackholed camera delays the others' first frame by up to its open timeout;
+//! - `CAP_PROP_POS_MSEC`, its only time stamp, stays 0 for RTSP: frames carry none.
 
 use rtsp_stream_opencv::{OpencvBackend, OpencvConfig};
 use rtsp_stream_testkit::conformance::Abilities;
@@ -22,5 +23,6 @@ rtsp_stream_testkit::conformance_tests!(
         reports_not_found: false,
         reports_transport_fallback: false,
         opens_concurrently: false,
+        time_stamps: false,
     }
 );

@@ -6,7 +6,8 @@
 
 use crate::device::{CameraMode, FourCc};
 use nokhwa::utils::{Resolution, buf_mjpeg_to_rgb, buf_nv12_to_rgb, buf_yuyv422_to_rgb};
-use rtsp_stream_core::{FrameSink, PixelFormat};
+use rtsp_stream_core::PixelFormat;
+use rtsp_stream_core::raw::FrameSink;
 
 /// Decodes `data` (a frame in `mode`) into `sink`. `scratch` holds an RGB picture when the
 /// target is gray and the format carries no luma plane; it is reused from frame to frame.

@@ -34,18 +34,20 @@
 //! [`ErrorKind::DeviceBusy`]: rtsp_stream_core::ErrorKind::DeviceBusy
 //! [`ErrorKind::Unsupported`]: rtsp_stream_core::ErrorKind::Unsupported
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod capture;
 mod decode;
 mod device;
+mod error;
 mod native;
+mod open;
 mod select;
 
-use rtsp_stream_core::{CaptureBackend, CaptureContext, Error, OpenRequest};
+use rtsp_stream_core::Error;
 use std::sync::Arc;
 
-pub use capture::WebcamCapture;
 pub use device::{
     CameraMode, CameraStream, CameraSystem, DeviceError, DeviceInfo, FourCc, RawFrame,
 };
@@ -100,22 +102,5 @@ const LOG_TARGET: &str = "rtsp_stream::webcam";
 /// knows them without opening the camera (nokhwa does not: open the camera to learn them).
 /// An empty list is not an error: there may be no camera.
 pub fn list_devices() -> Result<Vec<DeviceInfo>, Error> {
-    NokhwaSystem.devices().map_err(capture::to_error)
-}
-
-impl CaptureBackend for WebcamBackend {
-    type Config = WebcamConfig;
-    type Capture = WebcamCapture;
-
-    fn name(_: &WebcamConfig) -> &'static str {
-        NAME
-    }
-
-    fn open(
-        config: &WebcamConfig,
-        request: &OpenRequest,
-        ctx: &CaptureContext,
-    ) -> Result<WebcamCapture, Error> {
-        capture::open(config, request, ctx)
-    }
+    Ok(NokhwaSystem.devices()?)
 }

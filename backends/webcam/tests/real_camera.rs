@@ -6,7 +6,7 @@
 //! cargo test -p rtsp-stream-webcam --test real_camera -- --ignored
 //! ```
 
-use rtsp_stream_core::{ErrorKind, Event, PixelFormat, VideoStream};
+use rtsp_stream_core::{ErrorKind, PixelFormat, VideoStream};
 use rtsp_stream_testkit::conformance::EventRecorder;
 use rtsp_stream_webcam::{
     CameraSystem, DeviceError, DeviceInfo, NokhwaSystem, WebcamBackend, WebcamConfig, list_devices,
@@ -37,10 +37,7 @@ fn listing_works_and_a_missing_camera_is_a_transient_device_error() {
         .on_event(events.handler())
         .start()
         .unwrap();
-    let (_, e) = events.wait_nth("gave_up", 0, Duration::from_secs(10));
-    let Event::GaveUp { error } = e else {
-        unreachable!()
-    };
+    let error = events.gave_up(Duration::from_secs(10));
     assert_eq!(error.kind(), ErrorKind::DeviceMissing, "{error}");
     assert!(error.is_transient());
     assert_eq!(events.count("connecting"), 2);

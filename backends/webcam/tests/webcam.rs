@@ -280,10 +280,7 @@ fn cameras_are_found_by_name_and_by_stable_link() {
         .on_event(events.handler())
         .start()
         .unwrap();
-    let (_, e) = events.wait_nth("gave_up", 0, PATIENCE);
-    let Event::GaveUp { error } = e else {
-        unreachable!()
-    };
+    let error = events.gave_up(PATIENCE);
     assert_eq!(error.kind(), ErrorKind::DeviceMissing, "{error}");
     assert!(error.message().contains("2 connected"), "{error}");
     assert_eq!(s.state(), State::GaveUp);

@@ -1,13 +1,30 @@
 //! The capture thread: open, read, publish, close.
 
-use super::{Message, Shared};
-use crate::backend::{Capture, CaptureBackend, CaptureContext, ReadStatus};
+use super::Shared;
+use crate::backend::{Capture, CaptureBackend, ReadStatus};
+use crate::context::CaptureContext;
 use crate::error::{Error, ErrorKind};
-use crate::frame::{Frame, FrameSink};
+use crate::frame::{FrameSink, StreamProps};
+use crate::pool::Lent;
 use crate::wake::WakeSignal;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+
+/// Messages from the capture thread to the supervisor.
+pub(crate) enum Message {
+    Opened(StreamProps),
+    /// The first frame of the connection arrived; the props carry its real size.
+    FirstFrame(StreamProps),
+    Resized(StreamProps),
+    /// The connection failed. `deadline_passed`: the phase's deadline had passed when the
+    /// backend returned, which is why it returned.
+    Failed {
+        error: Error,
+        deadline_passed: bool,
+    },
+    EndOfStream,
+}
 
 /// The mailbox from a capture thread to the supervisor. Only rare things go through it
 /// (opened, first frame, resize, the end); frames go straight to the slot.
@@ -66,11 +83,10 @@ pub(crate) fn run<B: CaptureBackend>(
         session::<B>(shared, config, ctx, link, run, generation)
     }));
     if outcome.is_err() {
-        link.post(Message::Failed(Error::new(
-            ErrorKind::Other,
-            shared.backend,
-            "the backend panicked",
-        )));
+        link.post(Message::Failed {
+            error: Error::new(ErrorKind::Other, shared.backend, "the backend panicked"),
+            deadline_passed: false,
+        });
     }
 }
 
@@ -84,11 +100,11 @@ fn session<B: CaptureBackend>(
 ) {
     let opts = &shared.request.options;
     ctx.set_deadline_in(opts.open_timeout);
-    let mut capture = match B::open(config, &shared.request, ctx) {
+    let capture = match B::open(config, &shared.request, ctx) {
         Ok(capture) => capture,
         Err(error) => {
             if !ctx.is_cancelled() {
-                link.post(Message::Failed(classify(shared, ctx, error)));
+                link.post(failed(shared, ctx, error));
             }
             return;
         }
@@ -104,127 +120,137 @@ fn session<B: CaptureBackend>(
     link.post(Message::Opened(props));
     ctx.set_deadline_in(opts.first_frame_timeout);
 
+    let mut connection = Connection::<B> {
+        shared,
+        ctx,
+        link,
+        run,
+        generation,
+        capture,
+        size: None,
+    };
     // The pool moves with the thread that uses it; a thread left behind keeps its pool and the
     // next connection starts a new one.
     let mut pool = shared.take_pool();
-    let mut size = None;
     loop {
         let mut lent = pool.take();
-        let published = read_and_publish::<B>(
-            shared,
-            &mut capture,
-            ctx,
-            link,
-            (run, generation),
-            &mut lent.frame,
-            &mut size,
-            || {
-                if !lent.pooled {
-                    pool.count_beyond();
-                }
-            },
-        );
+        let published = connection.read_and_publish(&mut lent);
         let len = lent.frame.data.len();
         pool.give_back(lent);
         match published {
-            Some(new_size) => {
-                if new_size {
-                    pool.size_known(len);
-                }
-            }
+            Some(true) => pool.size_known(len),
+            Some(false) => {}
             None => break,
         }
     }
-    capture.close(ctx);
+    connection.capture.close(ctx);
     shared.return_pool(pool);
 }
 
-/// Reads one frame into `frame` and publishes it. Returns `Some(size changed)` after a publish,
-/// `None` when the connection is over (its end already posted).
-fn read_and_publish<B: CaptureBackend>(
-    shared: &Shared,
-    capture: &mut B::Capture,
-    ctx: &CaptureContext,
-    link: &Link,
-    (run, generation): (u64, u64),
-    frame: &mut Arc<Frame>,
-    size: &mut Option<(u32, u32)>,
-    count_beyond: impl FnOnce(),
-) -> Option<bool> {
-    let opts = &shared.request.options;
-    let slot = Arc::get_mut(frame).expect("pool frames are unique");
-    slot.generation = generation;
-    let mut sink = FrameSink::new(slot, opts.pixel_format);
-    let status = capture.read(&mut sink, ctx);
-    let filled = sink.is_filled();
-    match status {
-        Ok(ReadStatus::Frame) if filled => {}
-        Ok(ReadStatus::Frame) => {
-            link.post(Message::Failed(Error::new(
-                ErrorKind::Other,
-                shared.backend,
-                "the backend returned a frame without writing one",
-            )));
-            return None;
-        }
-        Ok(ReadStatus::EndOfStream) => {
-            link.post(Message::EndOfStream);
-            return None;
-        }
-        Err(error) => {
-            if !ctx.is_cancelled() {
-                link.post(Message::Failed(classify(shared, ctx, error)));
+/// One open connection, as its capture thread runs it.
+struct Connection<'a, B: CaptureBackend> {
+    shared: &'a Shared,
+    ctx: &'a CaptureContext,
+    link: &'a Link,
+    run: u64,
+    generation: u64,
+    capture: B::Capture,
+    /// The size of the frames published so far.
+    size: Option<(u32, u32)>,
+}
+
+impl<B: CaptureBackend> Connection<'_, B> {
+    /// Reads one frame into the lent frame and publishes it. Returns `Some(size changed)`
+    /// after a publish, `None` when the connection is over (its end already posted).
+    fn read_and_publish(&mut self, lent: &mut Lent) -> Option<bool> {
+        let (shared, ctx, link) = (self.shared, self.ctx, self.link);
+        let opts = &shared.request.options;
+        let frame = Arc::get_mut(&mut lent.frame).expect("pool frames are unique");
+        frame.generation = self.generation;
+        let mut sink = FrameSink::new(frame, opts.pixel_format);
+        let status = self.capture.read(&mut sink, ctx);
+        let filled = sink.is_filled();
+        match status {
+            Ok(ReadStatus::Frame) if filled => {}
+            Ok(ReadStatus::Frame) => {
+                link.post(Message::Failed {
+                    error: Error::new(
+                        ErrorKind::Other,
+                        shared.backend,
+                        "the backend returned a frame without writing one",
+                    ),
+                    deadline_passed: false,
+                });
+                return None;
             }
+            Ok(ReadStatus::EndOfStream) => {
+                link.post(Message::EndOfStream);
+                return None;
+            }
+            Err(error) => {
+                if !ctx.is_cancelled() {
+                    link.post(failed(shared, ctx, error));
+                }
+                return None;
+            }
+        }
+        let now = shared.clock.now();
+        frame.received_instant = now;
+        frame.received_at = shared.clock.system_now();
+        let dims = (frame.width, frame.height);
+        let new_props = (self.size != Some(dims)).then(|| with_size(self.capture.props(), dims));
+        let (run, generation) = (self.run, self.generation);
+        if let Some(props) = &new_props {
+            // Before the frame is visible: a reader holding a frame of the new size must find
+            // the same size in the stream's props.
+            shared.slot.if_session_active(run, generation, || {
+                shared.props.store(Some(Arc::new(props.clone())));
+            });
+        }
+        let pooled = lent.pooled;
+        let published = shared.slot.publish(run, generation, &mut lent.frame, || {
+            shared.frame_published(now);
+            if !pooled {
+                shared.frames_beyond_pool.fetch_add(1, Ordering::Relaxed);
+            }
+        });
+        if !published {
             return None;
         }
+        ctx.set_deadline_in(opts.stall_timeout);
+        match (self.size, &new_props) {
+            (None, Some(props)) => link.post(Message::FirstFrame(props.clone())),
+            (Some(_), Some(props)) => link.post(Message::Resized(props.clone())),
+            _ => {}
+        }
+        self.size = Some(dims);
+        Some(new_props.is_some())
     }
-    let now = shared.clock.now();
-    let slot = Arc::get_mut(frame).expect("pool frames are unique");
-    slot.received_instant = now;
-    slot.received_at = shared.clock.system_now();
-    let dims = (slot.width, slot.height);
-    let new_props = (*size != Some(dims)).then(|| with_size(capture.props(), dims));
-    if let Some(props) = &new_props {
-        // Before the frame is visible: a reader holding a frame of the new size must find the
-        // same size in the stream's props.
-        shared.slot.if_session_active(run, generation, || {
-            shared.props.store(Some(Arc::new(props.clone())));
-        });
-    }
-    if !shared.slot.publish(run, generation, frame, || {
-        shared.frame_published(now);
-        count_beyond();
-    }) {
-        return None;
-    }
-    ctx.set_deadline_in(opts.stall_timeout);
-    match (*size, &new_props) {
-        (None, Some(props)) => link.post(Message::FirstFrame(props.clone())),
-        (Some(_), Some(props)) => link.post(Message::Resized(props.clone())),
-        _ => {}
-    }
-    *size = Some(dims);
-    Some(new_props.is_some())
 }
 
 /// The frames are the truth about the size; the backend's props may lag behind.
-fn with_size(
-    mut props: crate::frame::StreamProps,
-    (width, height): (u32, u32),
-) -> crate::frame::StreamProps {
+fn with_size(mut props: StreamProps, (width, height): (u32, u32)) -> StreamProps {
     props.width = width;
     props.height = height;
     props
 }
 
-/// Scrubs the error of credentials and, when the context's deadline had passed, files it as a
-/// timeout: decoders report an interrupted call with whatever code the phase produces.
-fn classify(shared: &Shared, ctx: &CaptureContext, error: Error) -> Error {
+/// The one place that decides why a backend call failed: scrubbed of credentials, and filed as
+/// a timeout when the context's deadline had passed (decoders report an interrupted call with
+/// whatever code the phase produces, so their error says only what was interrupted). A call
+/// that returned because the stream cancelled it is not reported at all: the supervisor
+/// decided that end itself.
+fn failed(shared: &Shared, ctx: &CaptureContext, error: Error) -> Message {
     let error = error.scrubbed(|text| shared.request.redact(text));
-    if ctx.deadline_passed() && error.kind() != ErrorKind::Timeout {
+    let deadline_passed = ctx.deadline_passed();
+    let error = if deadline_passed && error.kind() != ErrorKind::Timeout {
         let message = format!("deadline passed ({})", error.message());
         Error::new(ErrorKind::Timeout, error.backend(), message).with_source(error)
     } else {
         error
+    };
+    Message::Failed {
+        error,
+        deadline_passed,
     }
 }

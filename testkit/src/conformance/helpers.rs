@@ -1,6 +1,6 @@
 //! Helpers of the conformance suite, public for applications' own integration tests.
 
-use rtsp_stream_core::Event;
+use rtsp_stream_core::{Error, Event};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -88,6 +88,15 @@ impl EventRecorder {
                 .wait_timeout(events, until - now)
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
+        }
+    }
+
+    /// Waits up to `timeout` for the stream to give up and returns its error; panics with the
+    /// events so far if it does not.
+    pub fn gave_up(&self, timeout: Duration) -> Arc<Error> {
+        match self.wait_nth("gave_up", 0, timeout).1 {
+            Event::GaveUp { error } => error,
+            other => unreachable!("{other:?}"),
         }
     }
 

@@ -21,6 +21,20 @@ pub use endurance::{EnduranceReport, endurance};
 pub use helpers::{EventRecorder, StderrLogger, serial, settle, wait_until};
 pub use scenarios::*;
 
+/// Generates the endurance test of `$backend` with `$config`: a `#[test] fn endurance()` that
+/// runs [`endurance`] (the test binary must hold nothing else: it measures the whole process).
+#[macro_export]
+macro_rules! endurance_test {
+    ($backend:ty, $config:expr) => {
+        #[test]
+        fn endurance() {
+            $crate::TestServerProcess::serve_child_if_requested();
+            let report = $crate::conformance::endurance::<$backend>(&$config, "endurance");
+            println!("{report:?}");
+        }
+    };
+}
+
 /// Generates one `#[test]` per conformance scenario for `$backend` with `$config`
 /// (an expression evaluated in each test), optionally with the backend's
 /// [`Abilities`](scenarios::Abilities) (default: all). The test names start with
@@ -33,7 +47,7 @@ macro_rules! conformance_tests {
     ($backend:ty, $config:expr, $abilities:expr) => {
         #[test]
         fn conformance_first_frame_and_pixel_formats() {
-            $crate::conformance::first_frame_and_pixel_formats::<$backend>(&$config);
+            $crate::conformance::first_frame_and_pixel_formats::<$backend>(&$config, $abilities);
         }
         #[test]
         fn conformance_joining_mid_stream_starts_at_a_decodable_frame() {

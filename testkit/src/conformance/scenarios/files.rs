@@ -2,7 +2,7 @@
 
 use super::{PATIENCE, builder};
 use crate::conformance::helpers::EventRecorder;
-use rtsp_stream_core::{CaptureBackend, ErrorKind, Event, State};
+use rtsp_stream_core::{CaptureBackend, ErrorKind, State};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -33,10 +33,7 @@ pub fn missing_file_is_not_found<B: CaptureBackend>(config: &B::Config) {
     let stream = builder::<B>("/no/such/file.mp4", config, &events)
         .start()
         .unwrap();
-    let (_, e) = events.wait_nth("gave_up", 0, PATIENCE);
-    let Event::GaveUp { error } = e else {
-        unreachable!()
-    };
+    let error = events.gave_up(PATIENCE);
     assert_eq!(error.kind(), ErrorKind::NotFound, "{error}");
     assert_eq!(events.count("connecting"), 1, "a missing file was retried");
     assert_eq!(stream.state(), State::GaveUp);

@@ -12,7 +12,9 @@ pub use refusals::*;
 
 use super::helpers::EventRecorder;
 use crate::{PATTERN_COLOURS, ServerOptions, TestServer};
-use rtsp_stream_core::{CaptureBackend, Frame, PixelFormat, VideoStream, VideoStreamBuilder};
+use rtsp_stream_core::{
+    CaptureBackend, Error, Frame, PixelFormat, VideoStream, VideoStreamBuilder,
+};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,7 +26,7 @@ pub const STALL: Duration = Duration::from_secs(2);
 pub(crate) const FIRST_FRAME: Duration = Duration::from_secs(5);
 pub(crate) const PATIENCE: Duration = Duration::from_secs(20);
 /// Attempts allowed where a backend cannot tell a permanent failure from a transient one.
-pub(crate) const BLIND_ATTEMPTS: u32 = 3;
+pub const BLIND_ATTEMPTS: u32 = 3;
 
 /// What a backend can find out, for the few scenarios where a decoder library hides it. A
 /// scenario asserts the exact behaviour where the backend can, and the best available one
@@ -47,6 +49,9 @@ pub struct Abilities {
     /// blackholed camera delays the others' first frame by up to its open timeout; once open
     /// they must still keep their frame rate.
     pub opens_concurrently: bool,
+    /// Frames carry the stream's presentation time stamps, growing from frame to frame.
+    /// Without it: frames may have none.
+    pub time_stamps: bool,
 }
 
 impl Abilities {
@@ -56,6 +61,7 @@ impl Abilities {
         reports_not_found: true,
         reports_transport_fallback: true,
         opens_concurrently: true,
+        time_stamps: true,
     };
 }
 
@@ -81,6 +87,48 @@ pub fn builder<B: CaptureBackend>(
         .reconnect_backoff(1.5)
         .max_reconnect_delay(Duration::from_secs(1))
         .on_event(events.handler())
+}
+
+/// A stream of `url` built by [`builder`] and started (panics if it does not start).
+pub fn start<B: CaptureBackend>(
+    url: &str,
+    config: &B::Config,
+    events: &EventRecorder,
+) -> VideoStream<B> {
+    builder::<B>(url, config, events)
+        .start()
+        .expect("the stream starts")
+}
+
+/// Starts a stream of `url` built by [`builder`] with at most [`BLIND_ATTEMPTS`] attempts,
+/// waits until it gives up (within [`PATIENCE`]) and returns its error with the events it
+/// reported.
+pub fn give_up<B: CaptureBackend>(url: &str, config: &B::Config) -> (Arc<Error>, EventRecorder) {
+    let events = EventRecorder::new();
+    let stream = builder::<B>(url, config, &events)
+        .max_reconnect_attempts(BLIND_ATTEMPTS)
+        .start()
+        .expect("the stream starts");
+    let error = events.gave_up(PATIENCE);
+    stream.stop();
+    (error, events)
+}
+
+/// The first frame of `stream`, within [`PATIENCE`]; panics with the events so far if none.
+pub fn first_frame<B: CaptureBackend>(
+    stream: &VideoStream<B>,
+    events: &EventRecorder,
+) -> Arc<Frame> {
+    stream
+        .wait_next(0, PATIENCE)
+        .unwrap_or_else(|| panic!("no frame; events {:?}", events.names()))
+}
+
+/// For a backend's own network tests: the suite's lock (one network scenario at a time) and
+/// a test server with the default options.
+pub fn default_server() -> (std::sync::MutexGuard<'static, ()>, TestServer) {
+    let serial = super::helpers::serial();
+    (serial, server(ServerOptions::default()))
 }
 
 pub(crate) fn server(options: ServerOptions) -> TestServer {

@@ -1,15 +1,19 @@
 //! Pictures: formats, colours, codecs, sizes, key frames.
 
 use super::{
-    FIRST_FRAME, PATIENCE, assert_pattern_colours, builder, next_connection_frame, server,
+    Abilities, FIRST_FRAME, PATIENCE, assert_pattern_colours, builder, next_connection_frame,
+    server,
 };
 use crate::conformance::helpers::{EventRecorder, serial, wait_until};
 use crate::{Codec, ServerOptions};
 use rtsp_stream_core::{CaptureBackend, Event, PixelFormat};
 use std::time::{Duration, Instant};
 
-/// First decodable frame within 5 s, right size, right pixel format, right colours.
-pub fn first_frame_and_pixel_formats<B: CaptureBackend>(config: &B::Config) {
+/// First decodable frame within 5 s, right size, right pixel format, right colours; it is not
+/// a delta frame, and the presentation time stamps of the frames after it grow (the first
+/// picture of an RTSP session may have none: FFmpeg's parser has no earlier packet to derive
+/// one from). Backends without time stamps state it in their [`Abilities`].
+pub fn first_frame_and_pixel_formats<B: CaptureBackend>(config: &B::Config, can: Abilities) {
     let _serial = serial();
     let server = server(ServerOptions::default());
     for format in [PixelFormat::Bgr8, PixelFormat::Rgb8, PixelFormat::Gray8] {
@@ -27,6 +31,22 @@ pub fn first_frame_and_pixel_formats<B: CaptureBackend>(config: &B::Config) {
         assert_eq!(frame.pixel_format(), format);
         assert!(frame.stride() >= 320 * format.bytes_per_pixel());
         assert_pattern_colours(&frame);
+        assert_ne!(
+            frame.is_key_frame(),
+            Some(false),
+            "the first frame is a delta frame"
+        );
+        if format == PixelFormat::Bgr8 && can.time_stamps {
+            let mut last = None;
+            let mut seq = frame.seq();
+            for _ in 0..5 {
+                let f = stream.wait_next(seq, FIRST_FRAME).expect("more frames");
+                seq = f.seq();
+                let pts = f.pts().expect("a time stamp after the first frame");
+                assert!(last.is_none_or(|l| pts > l), "{last:?} then {pts:?}");
+                last = Some(pts);
+            }
+        }
         stream.stop();
     }
 }

@@ -66,10 +66,7 @@ fn wrong_password_child<B: CaptureBackend>(config: &B::Config, can: Abilities) {
             b = b.max_reconnect_attempts(BLIND_ATTEMPTS);
         }
         let stream = b.start().unwrap();
-        let (_, e) = events.wait_nth("gave_up", 0, PATIENCE);
-        let Event::GaveUp { error } = e else {
-            unreachable!()
-        };
+        let error = events.gave_up(PATIENCE);
         if can.reports_authentication {
             assert_eq!(error.kind(), ErrorKind::Authentication, "{error}");
         } else {
@@ -138,10 +135,7 @@ pub fn udp_only_server<B: CaptureBackend>(config: &B::Config, can: Abilities) {
         .transport(Transport::Tcp)
         .start()
         .unwrap();
-    let (_, e) = events.wait_nth("gave_up", 0, PATIENCE);
-    let Event::GaveUp { error } = e else {
-        unreachable!()
-    };
+    let error = events.gave_up(PATIENCE);
     if can.reports_transport_fallback {
         assert_eq!(error.kind(), ErrorKind::TransportRefused, "{error}");
     } else {
@@ -161,10 +155,7 @@ pub fn unknown_path<B: CaptureBackend>(config: &B::Config, can: Abilities) {
         b = b.max_reconnect_attempts(BLIND_ATTEMPTS);
     }
     let stream = b.start().unwrap();
-    let (_, e) = events.wait_nth("gave_up", 0, PATIENCE);
-    let Event::GaveUp { error } = e else {
-        unreachable!()
-    };
+    let error = events.gave_up(PATIENCE);
     if can.reports_not_found {
         assert_eq!(error.kind(), ErrorKind::NotFound, "{error}");
     } else {
@@ -201,10 +192,7 @@ pub fn garbage_speaker<B: CaptureBackend>(config: &B::Config) {
         .start()
         .unwrap();
     // Either a permanent error or two failed attempts end the stream; both within bounds.
-    let (_, e) = events.wait_nth("gave_up", 0, PATIENCE);
-    let Event::GaveUp { error } = e else {
-        unreachable!()
-    };
+    let error = events.gave_up(PATIENCE);
     assert!(!error.to_string().is_empty());
     assert!(stream.read().is_none());
     assert_eq!(stream.stats().frames_decoded, 0);

@@ -1,0 +1,71 @@
+//! Opening the camera a source names, or the one it named before.
+
+use crate::capture::WebcamCapture;
+use crate::device::DeviceError;
+use crate::select::{Identity, Selector, choose_mode};
+use crate::{WebcamBackend, WebcamConfig};
+use rtsp_stream_core::raw::{CaptureContext, OpenRequest, plausible_fps};
+use rtsp_stream_core::{CaptureBackend, Result, StreamProps};
+
+impl CaptureBackend for WebcamBackend {
+    type Config = WebcamConfig;
+    type Capture = WebcamCapture;
+    const NAME: &'static str = crate::NAME;
+
+    fn open(cfg: &WebcamConfig, req: &OpenRequest, ctx: &CaptureContext) -> Result<WebcamCapture> {
+        let (config, request) = (cfg, req);
+        let devices = config.system.devices()?;
+        let remembered = request.memory().get::<Identity>();
+        let device = match &remembered {
+            // Re-open the camera opened before, wherever it is listed now: its old index may
+            // belong to another camera after an unplug.
+            Some(identity) => identity.find(&devices).ok_or_else(|| {
+                DeviceError::Missing(format!(
+                    "{} ({}) is not connected",
+                    identity.name, identity.stable_id
+                ))
+            })?,
+            None => Selector::parse(request.source().expose())
+                .find(&devices)
+                .ok_or_else(|| {
+                    DeviceError::Missing(format!(
+                        "no camera matches {:?} ({} connected)",
+                        request.source().redacted(),
+                        devices.len()
+                    ))
+                })?,
+        };
+        ctx.checkpoint("opening the camera")?;
+        let stream = config
+            .system
+            .open(device, &|modes| choose_mode(config, modes))?;
+        if remembered.is_none()
+            && let Some(identity) = Identity::of(device)
+        {
+            request.memory().set(identity);
+        }
+        let mode = stream.mode();
+        log::info!(
+            target: crate::LOG_TARGET,
+            "{} opened: {}x{} {} at {} fps",
+            device.name,
+            mode.width,
+            mode.height,
+            mode.fourcc.name(),
+            mode.fps
+        );
+        Ok(WebcamCapture {
+            stream,
+            name: device.name.clone(),
+            scratch: Vec::new(),
+            props: StreamProps {
+                fps: plausible_fps(f64::from(mode.fps)),
+                width: mode.width,
+                height: mode.height,
+                codec: Some(mode.fourcc.name().to_owned()),
+                pixel_format: Some(request.options().pixel_format),
+                transport: None,
+            },
+        })
+    }
+}

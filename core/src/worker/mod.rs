@@ -1,0 +1,199 @@
+//! The reconnect loop: a supervising thread per run, a capture thread per connection.
+//!
+//! The supervisor owns every decision (deadlines, back-off, give-up) and every callback; the
+//! capture thread only opens, reads and publishes. Because the supervisor waits on the clock
+//! rather than on the backend, a read that never returns cannot hold up the watchdog or
+//! `stop()`.
+//!
+//! - `control`: starting and stopping runs (what `VideoStream` calls);
+//! - `supervisor`: one run's loop of connections, deadlines, back-off and events;
+//! - `capture`: one connection's thread: open, read, publish, close;
+//! - `threads`: counting the threads, the ones left behind included.
+
+use crate::clock::Clock;
+use crate::error::Error;
+use crate::event::Event;
+use crate::frame::StreamProps;
+use crate::pool::FramePool;
+use crate::request::OpenRequest;
+use crate::slot::Slot;
+use crate::stats::{State, Stats};
+use arc_swap::ArcSwapOption;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+mod capture;
+mod control;
+mod supervisor;
+mod threads;
+
+pub(crate) use control::Runner;
+use threads::Threads;
+
+type Callback = Arc<dyn Fn() + Send + Sync>;
+type EventCallback = Arc<dyn Fn(&Event) + Send + Sync>;
+
+#[derive(Default)]
+pub(crate) struct Callbacks {
+    pub(crate) on_connect: Vec<Callback>,
+    pub(crate) on_disconnect: Vec<Callback>,
+    pub(crate) on_reconnect_failure: Vec<Callback>,
+    pub(crate) on_event: Vec<EventCallback>,
+}
+
+/// State shared by the stream handle, the supervisor and the capture threads.
+pub(crate) struct Shared {
+    pub(crate) request: OpenRequest,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) backend: &'static str,
+    callbacks: Callbacks,
+    pub(crate) slot: Slot,
+    pub(crate) props: ArcSwapOption<StreamProps>,
+    pub(crate) threads: Threads,
+    state: AtomicU8,
+    epoch: Instant,
+    frames_decoded: AtomicU64,
+    decode_errors: Arc<AtomicU64>,
+    reconnects: AtomicU64,
+    generation: AtomicU64,
+    runs: AtomicU64,
+    /// Nanoseconds after `epoch` of the newest frame; `u64::MAX` before any.
+    last_frame: AtomicU64,
+    /// Exponential moving average of the interval between frames, in nanoseconds.
+    frame_interval: AtomicU64,
+    last_error: Mutex<Option<Arc<Error>>>,
+    /// Frames allocated outside the pool (see `FramePool`).
+    frames_beyond_pool: AtomicU64,
+    pool: Mutex<Option<FramePool>>,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        request: OpenRequest,
+        clock: Arc<dyn Clock>,
+        callbacks: Callbacks,
+        backend: &'static str,
+    ) -> Self {
+        let epoch = clock.now();
+        let pool = FramePool::new(request.options.frame_pool, request.options.eager_frame_pool);
+        Shared {
+            request,
+            clock,
+            backend,
+            callbacks,
+            slot: Slot::new(),
+            props: ArcSwapOption::const_empty(),
+            threads: Threads::default(),
+            state: AtomicU8::new(State::Stopped.to_u8()),
+            epoch,
+            frames_decoded: AtomicU64::new(0),
+            decode_errors: Arc::new(AtomicU64::new(0)),
+            reconnects: AtomicU64::new(0),
+            generation: AtomicU64::new(0),
+            runs: AtomicU64::new(0),
+            last_frame: AtomicU64::new(u64::MAX),
+            frame_interval: AtomicU64::new(0),
+            last_error: Mutex::new(None),
+            frames_beyond_pool: AtomicU64::new(0),
+            pool: Mutex::new(Some(pool)),
+        }
+    }
+
+    pub(crate) fn state(&self) -> State {
+        State::from_u8(self.state.load(Ordering::Acquire))
+    }
+
+    pub(crate) fn set_state_unchecked(&self, state: State) {
+        self.state.store(state.to_u8(), Ordering::Release);
+    }
+
+    pub(crate) fn reconnects(&self) -> u64 {
+        self.reconnects.load(Ordering::Relaxed)
+    }
+
+    fn nanos_since_epoch(&self, at: Instant) -> u64 {
+        at.saturating_duration_since(self.epoch).as_nanos() as u64
+    }
+
+    fn last_frame_at(&self) -> Option<Instant> {
+        match self.last_frame.load(Ordering::Acquire) {
+            u64::MAX => None,
+            n => Some(self.epoch + Duration::from_nanos(n)),
+        }
+    }
+
+    /// Bookkeeping after a publish: lock-free, allocation-free.
+    fn frame_published(&self, at: Instant) {
+        self.frames_decoded.fetch_add(1, Ordering::Relaxed);
+        let now = self.nanos_since_epoch(at);
+        let prev = self.last_frame.swap(now, Ordering::AcqRel);
+        if prev != u64::MAX && now > prev {
+            let dt = now - prev;
+            let avg = self.frame_interval.load(Ordering::Relaxed);
+            let next = if avg == 0 {
+                dt
+            } else {
+                // Weight 1/16: smooth over about half a second at 30 fps.
+                (avg as i64 + (dt as i64 - avg as i64) / 16) as u64
+            };
+            self.frame_interval.store(next, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn measured_fps(&self) -> f64 {
+        match self.frame_interval.load(Ordering::Relaxed) {
+            0 => 0.0,
+            n => 1e9 / n as f64,
+        }
+    }
+
+    /// The pool for a new connection: the one the last connection returned, or a new one if
+    /// a thread left behind still has it.
+    pub(crate) fn take_pool(&self) -> FramePool {
+        self.pool
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+            .unwrap_or_else(|| {
+                let opts = &self.request.options;
+                FramePool::new(opts.frame_pool, opts.eager_frame_pool)
+            })
+    }
+
+    pub(crate) fn return_pool(&self, pool: FramePool) {
+        *self.pool.lock().unwrap_or_else(PoisonError::into_inner) = Some(pool);
+    }
+
+    fn set_last_error(&self, error: Arc<Error>) {
+        *self
+            .last_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(error);
+    }
+
+    pub(crate) fn stats(&self) -> Stats {
+        let now = self.clock.now();
+        Stats {
+            state: self.state(),
+            frames_decoded: self.frames_decoded.load(Ordering::Relaxed),
+            last_seq: self.slot.last_seq(),
+            frames_overwritten_unread: self.slot.overwritten_unread(),
+            frames_beyond_pool: self.frames_beyond_pool.load(Ordering::Relaxed),
+            measured_fps: self.measured_fps(),
+            decode_errors: self.decode_errors.load(Ordering::Relaxed),
+            reconnects: self.reconnects(),
+            generation: self.generation.load(Ordering::Relaxed),
+            last_error: self
+                .last_error
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone(),
+            since_last_frame: self
+                .last_frame_at()
+                .map(|t| now.saturating_duration_since(t)),
+            live_threads: self.threads.live(),
+            detached_threads: self.threads.detached(),
+        }
+    }
+}
