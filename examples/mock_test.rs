@@ -19,9 +19,11 @@ fn camera_alarm<B: CaptureBackend>(stream: &VideoStream<B>, limit: Duration) -> 
 
 fn main() {
     let script = MockScript::new();
+    // Three frames, then the script holds until this test has seen them, then the camera drops.
     script
         .open_ok(MockScript::props(64, 48, 25.0))
         .frames(3)
+        .hold()
         .read_error(ErrorKind::ConnectionLost);
     // Every later attempt fails: the camera stays away.
     for _ in 0..10 {
@@ -39,6 +41,7 @@ fn main() {
         .wait_next(2, Duration::from_secs(5))
         .expect("three frames");
     assert_eq!(frame.seq(), 3);
+    script.proceed();
 
     // The camera drops. Whenever the stream waits on the clock (back-off, deadlines), jump
     // to the end of that wait: minutes of camera time pass in milliseconds.

@@ -25,8 +25,14 @@ fn example(name: &str) -> PathBuf {
 
 /// Runs an example to completion, killing it (and failing) after `limit`.
 fn run(name: &str, args: &[&str], limit: Duration) -> Output {
+    run_with_env(name, args, &[], limit)
+}
+
+/// [`run`] with extra environment variables for the child.
+fn run_with_env(name: &str, args: &[&str], env: &[(&str, &str)], limit: Duration) -> Output {
     let mut child = Command::new(example(name))
         .args(args)
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -265,8 +271,10 @@ fn watch_exits_non_zero_when_it_gives_up_and_never_shows_the_password() {
         .local_addr()
         .unwrap()
         .port();
-    let url = format!("rtsp://viewer:Hunter2-Secret@127.0.0.1:{port}/cam");
-    let out = run(
+    // A password with an unescaped '#', as people paste them; the library's log lines on
+    // (RUST_LOG), on stderr.
+    let url = format!("rtsp://viewer:Hunter2#Secret@127.0.0.1:{port}/cam");
+    let out = run_with_env(
         "watch",
         &[
             &url,
@@ -280,12 +288,17 @@ fn watch_exits_non_zero_when_it_gives_up_and_never_shows_the_password() {
             "--user",
             "viewer",
         ],
+        &[("RUST_LOG", "rtsp_stream=info")],
         LIMIT,
     );
     let (stdout, stderr) = text(&out);
     assert!(!out.status.success(), "exit 0 after giving up");
     assert!(stderr.contains("gave up"), "{stderr}");
-    for secret in ["Hunter2-Secret", "Other-Secret-9"] {
+    assert!(
+        stderr.contains("rtsp_stream") && stderr.contains("connecting"),
+        "RUST_LOG did nothing:\n{stderr}"
+    );
+    for secret in ["Hunter2#Secret", "Hunter2", "Other-Secret-9"] {
         assert!(
             !stdout.contains(secret) && !stderr.contains(secret),
             "{secret} shown:\n{stdout}\n{stderr}"

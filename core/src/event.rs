@@ -54,14 +54,13 @@ pub enum Event {
     Connecting {
         /// Consecutive attempt number, from 1.
         attempt: u32,
-        /// Connection generation the attempt will have.
-        generation: u64,
     },
     /// The source is open.
     Connected {
         /// What the backend knows about the stream.
         props: StreamProps,
-        /// The connection's generation.
+        /// The connection's generation: its number among the connections of this stream that
+        /// opened (1 for the first), as its frames carry it.
         generation: u64,
     },
     /// The first frame of this connection arrived: the connection counts as successful and the

@@ -1,5 +1,6 @@
 //! Decoded frames and what is known about a stream.
 
+use crate::error::{Error, ErrorKind, Result};
 use crate::options::Transport;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -106,7 +107,9 @@ impl Frame {
         self.seq
     }
 
-    /// The connection this frame came from: grows by one per connection attempt.
+    /// The connection this frame came from: 1 for the stream's first connection that opened,
+    /// growing by one with each connection that opens (attempts that fail to open take no
+    /// number).
     pub fn generation(&self) -> u64 {
         self.generation
     }
@@ -198,6 +201,24 @@ impl fmt::Debug for Frame {
     }
 }
 
+/// `Ok` if a `width` × `height` picture is within `max_pixels`; else the permanent error that
+/// names the size and the option.
+pub(crate) fn check_frame_size(width: u32, height: u32, max_pixels: u64) -> Result<()> {
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels <= max_pixels {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorKind::Unsupported,
+        "core",
+        format!(
+            "a {width}×{height} picture ({pixels} pixels) is larger than max_frame_pixels \
+             ({max_pixels}); raise it with VideoStreamBuilder::max_frame_pixels if the stream \
+             is meant to be this large"
+        ),
+    ))
+}
+
 /// The buffer the core lends a backend's [`read`](crate::raw::Capture::read).
 ///
 /// A backend writes the decoded picture directly into the bytes it gets from
@@ -209,17 +230,19 @@ impl fmt::Debug for Frame {
 pub struct FrameSink<'a> {
     frame: &'a mut Frame,
     wanted: PixelFormat,
+    max_pixels: u64,
     filled: bool,
 }
 
 impl<'a> FrameSink<'a> {
-    pub(crate) fn new(frame: &'a mut Frame, wanted: PixelFormat) -> Self {
+    pub(crate) fn new(frame: &'a mut Frame, wanted: PixelFormat, max_pixels: u64) -> Self {
         *frame.taken.get_mut() = false;
         frame.pts = None;
         frame.key_frame = None;
         FrameSink {
             frame,
             wanted,
+            max_pixels,
             filled: false,
         }
     }
@@ -230,19 +253,27 @@ impl<'a> FrameSink<'a> {
     }
 
     /// A buffer for a `width` × `height` picture with tightly packed rows
-    /// (stride = width × bytes per pixel). Its previous content is unspecified.
-    pub fn buffer(&mut self, width: u32, height: u32) -> &mut [u8] {
+    /// (stride = width × bytes per pixel). Its previous content is unspecified. A picture
+    /// larger than the stream's [`max_frame_pixels`](crate::StreamOptions::max_frame_pixels)
+    /// is a permanent error, before anything is allocated.
+    pub fn buffer(&mut self, width: u32, height: u32) -> Result<&mut [u8]> {
         let stride = width as usize * self.wanted.bytes_per_pixel();
         self.buffer_with_stride(width, height, stride)
     }
 
     /// A buffer for a `width` × `height` picture whose rows start `stride` bytes apart
     /// (for decoders that want aligned rows). Panics if `stride` is shorter than a row.
-    pub fn buffer_with_stride(&mut self, width: u32, height: u32, stride: usize) -> &mut [u8] {
+    pub fn buffer_with_stride(
+        &mut self,
+        width: u32,
+        height: u32,
+        stride: usize,
+    ) -> Result<&mut [u8]> {
         assert!(
             stride >= width as usize * self.wanted.bytes_per_pixel(),
             "stride shorter than a row"
         );
+        check_frame_size(width, height, self.max_pixels)?;
         let len = stride * height as usize;
         if self.frame.data.len() != len {
             // Grows only when the resolution grows; a recycled buffer of the same size is
@@ -254,7 +285,7 @@ impl<'a> FrameSink<'a> {
         self.frame.stride = stride;
         self.frame.format = self.wanted;
         self.filled = true;
-        &mut self.frame.data
+        Ok(&mut self.frame.data)
     }
 
     /// Sets the presentation time stamp.

@@ -270,9 +270,16 @@ impl MockScript {
         self.lock().closes
     }
 
-    /// Every open and close, in order.
+    /// Every open and close since the script was made (or since the last
+    /// [`take_calls`](Self::take_calls)), in order.
     pub fn calls(&self) -> Vec<MockCall> {
         self.lock().calls.clone()
+    }
+
+    /// The calls recorded so far, forgetting them: for long runs, where the record would
+    /// otherwise grow with every connection.
+    pub fn take_calls(&self) -> Vec<MockCall> {
+        std::mem::take(&mut self.lock().calls)
     }
 
     /// Waits (real time, at most `timeout`) until `open` was called at least `n` times.
@@ -443,7 +450,7 @@ impl Capture for MockCapture {
                     if !interval.is_zero() && !ctx.sleep(interval) {
                         return Err(ctx.interrupted_error("reading"));
                     }
-                    self.fill(sink);
+                    self.fill(sink)?;
                     return Ok(ReadStatus::Frame);
                 }
                 Some(MockStep::ReadError(kind)) => {
@@ -483,11 +490,11 @@ impl Capture for MockCapture {
 impl MockCapture {
     /// Fills the frame with the configured colour, and its last 8 bytes with the number of
     /// frames this connection has made (little-endian), so tests can tell frames apart.
-    fn fill(&mut self, sink: &mut FrameSink<'_>) {
+    fn fill(&mut self, sink: &mut FrameSink<'_>) -> Result<()> {
         self.frames_made += 1;
         let [b, g, r] = self.bgr;
         let format = sink.pixel_format();
-        let buf = sink.buffer(self.props.width, self.props.height);
+        let buf = sink.buffer(self.props.width, self.props.height)?;
         match format {
             PixelFormat::Gray8 => {
                 let luma = ((29 * b as u32 + 150 * g as u32 + 77 * r as u32) >> 8) as u8;
@@ -500,6 +507,7 @@ impl MockCapture {
             let at = buf.len() - 8;
             buf[at..].copy_from_slice(&self.frames_made.to_le_bytes());
         }
+        Ok(())
     }
 }
 

@@ -98,6 +98,10 @@ pub struct StreamOptions {
     /// pool of n, a consumer that holds at most n − 2 frames at a time causes no allocation in
     /// the core's publish path.
     pub eager_frame_pool: bool,
+    /// The largest picture accepted, in pixels (default 4096 × 2160). A larger one is a
+    /// permanent error naming its size: a hostile or misconfigured camera cannot make the
+    /// process hold gigabytes of frames.
+    pub max_frame_pixels: u64,
 }
 
 impl Default for StreamOptions {
@@ -118,11 +122,34 @@ impl Default for StreamOptions {
             buffer_size: None,
             frame_pool: 4,
             eager_frame_pool: false,
+            max_frame_pixels: 4096 * 2160,
         }
     }
 }
 
 impl StreamOptions {
+    /// The longest any duration option can be: a longer one, up to `Duration::MAX` (a way of
+    /// saying "never"), is taken as this. A day without a connection or a frame means the
+    /// camera is gone, and decoders take timeouts in 32-bit milliseconds (OpenCV: at most
+    /// 24.8 days) or 64-bit microseconds (FFmpeg), which a longer value would overflow.
+    pub const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
+
+    /// The options with every duration capped at [`MAX_DURATION`](Self::MAX_DURATION).
+    pub(crate) fn clamped(mut self) -> Self {
+        for d in [
+            &mut self.reconnect_delay,
+            &mut self.max_reconnect_delay,
+            &mut self.open_timeout,
+            &mut self.first_frame_timeout,
+            &mut self.stall_timeout,
+            &mut self.stop_timeout,
+            &mut self.cancel_grace,
+        ] {
+            *d = (*d).min(Self::MAX_DURATION);
+        }
+        self
+    }
+
     pub(crate) fn validate(&self) -> Result<(), Error> {
         let bad = |what: String| Err(Error::core(ErrorKind::InvalidConfig, what));
         if !(self.reconnect_backoff.is_finite() && self.reconnect_backoff >= 1.0) {
@@ -139,6 +166,9 @@ impl StreamOptions {
         }
         if self.max_reconnect_delay < self.reconnect_delay {
             return bad("max_reconnect_delay is shorter than reconnect_delay".into());
+        }
+        if self.max_frame_pixels == 0 {
+            return bad("max_frame_pixels must be at least 1".into());
         }
         if !(2..=64).contains(&self.frame_pool) {
             return bad(format!(

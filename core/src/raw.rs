@@ -8,6 +8,7 @@
 //!
 //! - [`open_with_transport`]: RTSP over TCP first, UDP only on a real `461 Unsupported
 //!   Transport` and only when the application did not choose a transport;
+//! - [`rtsp_status_kind`]: what an RTSP status of a refused request means;
 //! - [`plausible_fps`]: what a declared frame rate must look like to be believed;
 //! - [`codec_name`]: codec names as the stream reports them, whatever the decoder calls them;
 //! - [`CaptureContext::checkpoint`]: the cancellation check between blocking steps;
@@ -69,6 +70,22 @@ pub fn open_with_transport<T>(
             open(Some(Transport::Udp))
         }
         other => other,
+    }
+}
+
+/// What an RTSP (or HTTP) status of a refused request means for the stream, for the statuses
+/// that say more than "it failed": 400 (the request cannot be right: permanent), 401 and 403
+/// (credentials), 404 (no such path), 461 (transport refused, see [`open_with_transport`]),
+/// 415, 501 and 505 (unsupported). Other statuses (454, 5xx …) are left to the backend, usually
+/// as a transient failure.
+pub fn rtsp_status_kind(status: u16) -> Option<ErrorKind> {
+    match status {
+        400 => Some(ErrorKind::InvalidSource),
+        401 | 403 => Some(ErrorKind::Authentication),
+        404 => Some(ErrorKind::NotFound),
+        461 => Some(ErrorKind::TransportRefused),
+        415 | 501 | 505 => Some(ErrorKind::Unsupported),
+        _ => None,
     }
 }
 

@@ -52,11 +52,12 @@ impl OpenRequest {
             .or_else(|| self.source.credentials())
     }
 
-    /// The URL with the effective credentials inside it, for decoders that only take them that
-    /// way. Never log it.
+    /// The URL with the effective credentials inside it, percent-encoded (so that a password
+    /// holding `@`, `/`, `?` or `#` reaches the decoder intact), for decoders that only take
+    /// them that way. Never log it.
     pub fn url_with_credentials(&self) -> String {
-        match &self.credentials {
-            Some(c) => self.source.with_credentials(c),
+        match self.credentials() {
+            Some(c) => self.source.with_credentials(&c),
             None => self.source.expose().to_owned(),
         }
     }

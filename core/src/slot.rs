@@ -21,7 +21,7 @@ pub(crate) struct Slot {
 
 struct Gate {
     active_run: u64,
-    /// Generation of the connection allowed to publish (0: none).
+    /// The session (attempt) allowed to publish (0: none).
     active_session: u64,
     waiters: usize,
 }
@@ -51,11 +51,11 @@ impl Slot {
         gate.active_session = 0;
     }
 
-    /// Lets connection `generation` of `run` publish, and nobody else.
-    pub(crate) fn activate_session(&self, run: u64, generation: u64) {
+    /// Lets session (attempt) `session` of `run` publish, and nobody else.
+    pub(crate) fn activate_session(&self, run: u64, session: u64) {
         let mut gate = self.lock();
         if gate.active_run == run {
-            gate.active_session = generation;
+            gate.active_session = session;
         }
     }
 
@@ -90,30 +90,30 @@ impl Slot {
         (gate.active_run == run).then(f)
     }
 
-    /// Runs `f` under the gate if connection `generation` of `run` may still publish.
+    /// Runs `f` under the gate if session `session` of `run` may still publish.
     pub(crate) fn if_session_active<T>(
         &self,
         run: u64,
-        generation: u64,
+        session: u64,
         f: impl FnOnce() -> T,
     ) -> Option<T> {
         let gate = self.lock();
-        (gate.active_run == run && gate.active_session == generation).then(f)
+        (gate.active_run == run && gate.active_session == session).then(f)
     }
 
     /// Gives `frame` the next sequence number and makes it the newest. `frame` must be
     /// unique (just filled). `book` runs first, under the gate, so counters never lag behind a
-    /// frame a reader holds. Returns false, publishing nothing, if connection `generation` of
-    /// `run` is muted.
+    /// frame a reader holds. Returns false, publishing nothing, if session `session` of `run`
+    /// is muted.
     pub(crate) fn publish(
         &self,
         run: u64,
-        generation: u64,
+        session: u64,
         frame: &mut Arc<Frame>,
         book: impl FnOnce(),
     ) -> bool {
         let gate = self.lock();
-        if gate.active_run != run || gate.active_session != generation {
+        if gate.active_run != run || gate.active_session != session {
             return false;
         }
         book();

@@ -146,6 +146,13 @@ impl<B: CaptureBackend> VideoStreamBuilder<B> {
         self
     }
 
+    /// The largest picture accepted, in pixels (default 4096 × 2160 = 8,847,360). A stream
+    /// whose pictures are larger gives up with a permanent error that names the size.
+    pub fn max_frame_pixels(mut self, pixels: u64) -> Self {
+        self.options.max_frame_pixels = pixels;
+        self
+    }
+
     /// Replaces every backend-neutral option at once.
     pub fn options(mut self, options: StreamOptions) -> Self {
         self.options = options;
@@ -187,10 +194,12 @@ impl<B: CaptureBackend> VideoStreamBuilder<B> {
         self
     }
 
-    /// Checks the options and builds the stream, not started.
+    /// Checks the options and builds the stream, not started. Durations longer than
+    /// [`StreamOptions::MAX_DURATION`] (24 h) are taken as that.
     pub fn build(self) -> Result<VideoStream<B>, Error> {
-        self.options.validate()?;
-        let request = OpenRequest::new(self.source, self.credentials, self.options);
+        let options = self.options.clamped();
+        options.validate()?;
+        let request = OpenRequest::new(self.source, self.credentials, options);
         let shared = Arc::new(Shared::new(
             request,
             self.clock,

@@ -9,8 +9,16 @@
 //!
 //! `--write` replaces the generated section of BENCHMARKS.md; `--quick` runs a short pass at
 //! 320×240 only (the test command runs it, to keep the harness working).
+//!
+//! Long runs, not in CI, each writing its own section with `--write`:
+//! - `--slow-peers [N]`: N attempts (default 200) per backend against slow and huge-header
+//!   peers: how far each attempt overruns its open timeout, threads and descriptors;
+//! - `--chaos [MINUTES]`: MINUTES (default 10) of random faults per backend, one after
+//!   another: recoveries, time to recover, threads, descriptors and RSS at start and end.
 
 mod bare;
+mod child;
+mod endurance;
 mod measure;
 mod report;
 mod stops;
@@ -21,7 +29,7 @@ use std::time::Duration;
 
 fn main() {
     TestServerProcess::serve_child_if_requested();
-    if measure::serve_child_if_requested() {
+    if measure::serve_child_if_requested() || endurance::serve_child_if_requested() {
         return;
     }
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -34,6 +42,31 @@ fn main() {
     if backends.is_empty() {
         eprintln!("no network backend compiled in: enable ffmpeg, gstreamer and/or opencv");
         std::process::exit(2);
+    }
+    // The value after a flag, if it is one.
+    let value_of = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse::<f64>().ok())
+    };
+    if args.iter().any(|a| a == "--slow-peers") {
+        let attempts = value_of("--slow-peers").unwrap_or(200.0) as usize;
+        let runs: Vec<_> = backends
+            .iter()
+            .filter_map(|b| endurance::slow_peers_in_child(b, attempts))
+            .collect();
+        finish("slow-peers", &endurance::render_slow_peers(&runs), write);
+        return;
+    }
+    if args.iter().any(|a| a == "--chaos") {
+        let minutes = value_of("--chaos").unwrap_or(10.0);
+        let runs: Vec<_> = backends
+            .iter()
+            .filter_map(|b| endurance::chaos_in_child(b, minutes))
+            .collect();
+        finish("chaos", &endurance::render_chaos(&runs), write);
+        return;
     }
     let (sizes, window, rounds): (&[(u32, u32)], Duration, usize) = if quick {
         (&[(320, 240)], Duration::from_secs(2), 1)
@@ -69,14 +102,19 @@ fn main() {
     }
     let stop_times = stops::measure(&backends, if quick { 3 } else { 15 });
     let text = report::render(&rows, &stop_times, quick);
-    println!("{text}");
-    if write {
-        report::write_into_benchmarks_md(&text).expect("BENCHMARKS.md updated");
-        eprintln!("BENCHMARKS.md updated");
-    }
+    finish("benchmark", &text, write);
     let failed = rows.iter().filter(|r| r.frames == 0).count();
     if failed > 0 {
         eprintln!("{failed} run(s) decoded no frame");
         std::process::exit(1);
+    }
+}
+
+/// Prints a section, and writes it into BENCHMARKS.md with `--write`.
+fn finish(section: &str, text: &str, write: bool) {
+    println!("{text}");
+    if write {
+        report::write_into_benchmarks_md(section, text).expect("BENCHMARKS.md updated");
+        eprintln!("BENCHMARKS.md: section {section} updated");
     }
 }

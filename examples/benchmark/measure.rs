@@ -5,58 +5,33 @@ use crate::report::Row;
 use rtsp_stream::{AnyBackend, AnyConfig, VideoStream};
 use rtsp_stream_testkit::process::{cpu_time, rss_bytes};
 use rtsp_stream_testkit::{decode_stamp, stamp_age};
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const CHILD_ENV: &str = "RTSP_STREAM_BENCH_MEASURE";
-const RESULT: &str = "BENCH-RESULT ";
 /// Frames read before measuring, so start-up costs stay out of the figures.
 const WARM_UP: Duration = Duration::from_secs(2);
 
 /// Runs the measurement in a child process (this executable again) and parses its result.
 pub fn in_child(backend: &str, url: &str, size: (u32, u32), window: Duration) -> Row {
-    let child = Command::new(std::env::current_exe().expect("own path"))
-        .env(
-            CHILD_ENV,
-            format!("{backend}|{url}|{}", window.as_secs_f64()),
-        )
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("the measuring child starts");
-    let mut row = Row::empty(backend, size);
-    let output = child.wait_with_output().expect("the measuring child ends");
-    for line in BufReader::new(output.stdout.as_slice())
-        .lines()
-        .map_while(Result::ok)
-    {
-        if let Some(json) = line.strip_prefix(RESULT) {
-            row = serde_json::from_str(json).expect("a result line");
-            row.size = size;
-        }
-    }
+    let spec = format!("{backend}|{url}|{}", window.as_secs_f64());
+    let mut row =
+        crate::child::run::<Row>(CHILD_ENV, &spec).unwrap_or_else(|| Row::empty(backend, size));
+    row.size = size;
     eprintln!("  {backend}: {row:?}");
     row
 }
 
 /// In the child: measure and print the result line, then return true.
 pub fn serve_child_if_requested() -> bool {
-    let Ok(spec) = std::env::var(CHILD_ENV) else {
-        return false;
-    };
-    let mut parts = spec.split('|');
-    let (backend, url, window) = (
-        parts.next().unwrap_or_default().to_owned(),
-        parts.next().unwrap_or_default().to_owned(),
-        Duration::from_secs_f64(parts.next().and_then(|s| s.parse().ok()).unwrap_or(5.0)),
-    );
-    let row = measure(&backend, &url, window);
-    println!(
-        "{RESULT}{}",
-        serde_json::to_string(&row).expect("serialisable")
-    );
-    true
+    crate::child::serve(CHILD_ENV, |spec| {
+        let mut parts = spec.split('|');
+        let (backend, url, window) = (
+            parts.next().unwrap_or_default().to_owned(),
+            parts.next().unwrap_or_default().to_owned(),
+            Duration::from_secs_f64(parts.next().and_then(|s| s.parse().ok()).unwrap_or(5.0)),
+        );
+        measure(&backend, &url, window)
+    })
 }
 
 fn measure(backend: &str, url: &str, window: Duration) -> Row {

@@ -156,17 +156,29 @@ pub fn render(rows: &[Row], stops: &[StopTimes], quick: bool) -> String {
     out
 }
 
-const BEGIN: &str = "<!-- benchmark:begin -->";
-const END: &str = "<!-- benchmark:end -->";
-
-/// Replaces the text between the benchmark markers of BENCHMARKS.md (appends them if absent).
-pub fn write_into_benchmarks_md(text: &str) -> std::io::Result<()> {
+/// Replaces the text between the markers of section `name` of BENCHMARKS.md (`benchmark` is
+/// the end-to-end tables; appends the section if its markers are absent).
+pub fn write_into_benchmarks_md(name: &str, text: &str) -> std::io::Result<()> {
+    let (begin, end) = (
+        format!("<!-- {name}:begin -->"),
+        format!("<!-- {name}:end -->"),
+    );
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/BENCHMARKS.md");
     let old = std::fs::read_to_string(path)?;
-    let section = format!("{BEGIN}\n{text}\n{END}");
-    let new = match (old.find(BEGIN), old.find(END)) {
-        (Some(a), Some(b)) if a < b => format!("{}{section}{}", &old[..a], &old[b + END.len()..]),
+    let section = format!("{begin}\n{text}\n{end}");
+    let new = match (old.find(&begin), old.find(&end)) {
+        (Some(a), Some(b)) if a < b => format!("{}{section}{}", &old[..a], &old[b + end.len()..]),
         _ => format!("{old}\n{section}\n"),
     };
     std::fs::write(path, new)
+}
+
+/// The `q` quantile (0–1) of `values` (sorted here), in their unit.
+pub fn quantile(values: &[f64], q: f64) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v[((v.len() - 1) as f64 * q).round() as usize]
 }

@@ -26,6 +26,11 @@ const DEMO_DROP_AFTER: Duration = Duration::from_secs(3);
 const DEMO_DOWN_FOR: Duration = Duration::from_secs(1);
 
 fn main() {
+    // The library's log lines (and decoders' routed ones) on stderr, so stdout stays clean
+    // JSON: warnings by default, `RUST_LOG=rtsp_stream=info` (or any filter) for more.
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
+        .target(env_logger::Target::Stderr)
+        .init();
     let options = match Options::parse(std::env::args().skip(1)) {
         Ok(o) => o,
         Err(problem) => {

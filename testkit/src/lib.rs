@@ -4,6 +4,8 @@
 //!   generated picture of known colours with the wall-clock time of each frame drawn into it,
 //!   so tests can check pixels and measure latency from decoded frames.
 //! - [`FaultProxy`]: a TCP proxy on loopback that can pass, blackhole, cut, refuse or delay.
+//! - [`HostilePeer`]: RTSP peers that misbehave on purpose (slow answers, huge headers, error
+//!   statuses, unusable session descriptions).
 //! - [`conformance`]: the scenarios every network backend passes, generic over
 //!   [`CaptureBackend`](rtsp_stream_core::CaptureBackend).
 //! - [`clip`]: short video files for tests of file sources.
@@ -12,13 +14,16 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod child;
 pub mod clip;
 pub mod conformance;
+mod hostile;
 mod pattern;
 pub mod process;
 mod proxy;
 mod server;
 
+pub use hostile::{HostilePeer, HostilePeerProcess, Hostility};
 pub use pattern::{
     PATTERN_COLOURS, decode_stamp, decode_stamp_packed, stamp_age, stamp_micros_now,
 };

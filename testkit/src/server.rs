@@ -8,8 +8,6 @@ use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
 use gstreamer_rtsp_server as rtsp_server;
 use gstreamer_rtsp_server::prelude::*;
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::thread::JoinHandle;
@@ -156,6 +154,9 @@ struct Running {
     source: Option<glib::SourceId>,
     thread: Option<JoinHandle<()>>,
     feeders_stop: Arc<AtomicBool>,
+    /// The picture size the feeders produce now; changed in-session by
+    /// [`TestServer::change_resolution_in_session`].
+    size: Arc<Mutex<(u32, u32)>>,
 }
 
 impl TestServer {
@@ -237,6 +238,25 @@ impl TestServer {
         self.restart()
     }
 
+    /// Changes the picture size of the running stream without ending its sessions: the
+    /// encoder starts again with new parameter sets (a new SPS in the stream), as a camera
+    /// whose resolution is changed in its web page does. Later restarts keep the new size.
+    pub fn change_resolution_in_session(&self, width: u32, height: u32) {
+        {
+            let mut o = self.lock_options();
+            o.width = width;
+            o.height = height;
+        }
+        if let Some(running) = self
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+        {
+            *running.size.lock().unwrap_or_else(PoisonError::into_inner) = (width, height);
+        }
+    }
+
     /// Whether the server is running.
     pub fn is_running(&self) -> bool {
         self.running
@@ -283,8 +303,10 @@ impl Running {
             factory.add_role_from_structure(&role);
         }
         let feeders_stop = Arc::new(AtomicBool::new(false));
-        let (width, height, fps) = (options.width, options.height, options.fps);
+        let size = Arc::new(Mutex::new((options.width, options.height)));
+        let fps = options.fps;
         let stop_all = feeders_stop.clone();
+        let feed_size = Arc::clone(&size);
         factory.connect_media_configure(move |_, media| {
             let Some(bin) = media.element().downcast::<gst::Bin>().ok() else {
                 return;
@@ -299,9 +321,10 @@ impl Running {
             let s = stop.clone();
             media.connect_unprepared(move |_| s.store(true, Ordering::Relaxed));
             let stop_all = stop_all.clone();
+            let size = Arc::clone(&feed_size);
             std::thread::Builder::new()
                 .name("test-server-feeder".into())
-                .spawn(move || feed(src, width, height, fps, &stop, &stop_all))
+                .spawn(move || feed(src, &size, fps, &stop, &stop_all))
                 .expect("spawn feeder");
         });
         mounts.add_factory(&options.mount, factory);
@@ -324,6 +347,7 @@ impl Running {
             source: Some(source),
             thread: Some(thread),
             feeders_stop,
+            size,
         })
     }
 
@@ -380,22 +404,39 @@ fn mute_closed_connection_reads() {
     });
 }
 
-/// Pushes time-stamped pictures into the media's appsrc at `fps` until the media goes away.
+/// Pushes time-stamped pictures into the media's appsrc at `fps` until the media goes away,
+/// following `size` (new caps on the appsrc when it changes).
 fn feed(
     src: gst_app::AppSrc,
-    width: u32,
-    height: u32,
+    size: &Mutex<(u32, u32)>,
     fps: u32,
     stop: &AtomicBool,
     stop_all: &AtomicBool,
 ) {
-    let size = (width * height * 3 / 2) as usize;
     let period = Duration::from_secs(1) / fps.max(1);
-    let mut template = vec![0u8; size];
-    draw_i420(&mut template, width, height, 0);
+    let mut current = (0, 0);
+    let mut template = Vec::new();
     let mut next = Instant::now();
     while !stop.load(Ordering::Relaxed) && !stop_all.load(Ordering::Relaxed) {
-        let mut buffer = match gst::Buffer::with_size(size) {
+        let wanted = *size.lock().unwrap_or_else(PoisonError::into_inner);
+        if wanted != current {
+            // Also for a new media after an in-session change: its launch line has the size
+            // the server started with.
+            let (width, height) = wanted;
+            let caps = gst::Caps::builder("video/x-raw")
+                .field("format", "I420")
+                .field("width", width as i32)
+                .field("height", height as i32)
+                .field("framerate", gst::Fraction::new(fps as i32, 1))
+                .field("colorimetry", "bt601")
+                .build();
+            src.set_caps(Some(&caps));
+            template = vec![0u8; (width * height * 3 / 2) as usize];
+            draw_i420(&mut template, width, height, 0);
+            current = wanted;
+        }
+        let (width, height) = current;
+        let mut buffer = match gst::Buffer::with_size(template.len()) {
             Ok(b) => b,
             Err(_) => return,
         };
@@ -425,8 +466,7 @@ fn feed(
 /// serve instead of doing its normal work. It exits when its standard input closes, so it
 /// cannot outlive the parent; dropping this handle kills it.
 pub struct TestServerProcess {
-    child: Child,
-    port: u16,
+    child: crate::child::ServingChild,
     mount: String,
 }
 
@@ -436,85 +476,37 @@ impl TestServerProcess {
     /// Spawns the current executable with `args` (for a test binary: `--exact NAME` of a test
     /// that calls `serve_child_if_requested` first) as a server with `options`.
     pub fn spawn(options: &ServerOptions, args: &[&str]) -> Result<Self, TestkitError> {
-        let mut child = Command::new(std::env::current_exe()?)
-            .args(args)
-            .env(SERVE_ENV, options.to_args())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()?;
-        let stdout = child.stdout.take().expect("piped");
-        let mut lines = BufReader::new(stdout).lines();
-        let port = loop {
-            match lines.next() {
-                Some(Ok(line)) => {
-                    // The test harness may have started a line of its own ("test name ...").
-                    if let Some((_, port)) = line.split_once("TESTKIT-SERVER-READY ") {
-                        break port
-                            .trim()
-                            .parse::<u16>()
-                            .map_err(|e| TestkitError(e.to_string()))?;
-                    }
-                }
-                _ => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    return Err(TestkitError(
-                        "the server process ended before it was ready".into(),
-                    ));
-                }
-            }
-        };
+        let child = crate::child::ServingChild::spawn(SERVE_ENV, &options.to_args(), args)?;
         Ok(TestServerProcess {
             child,
-            port,
             mount: options.mount.clone(),
         })
     }
 
     /// The port the server listens on.
     pub fn port(&self) -> u16 {
-        self.port
+        self.child.port()
     }
 
     /// The process id of the server.
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.child.pid()
     }
 
     /// `rtsp://127.0.0.1:PORT/MOUNT`.
     pub fn url(&self) -> String {
-        format!("rtsp://127.0.0.1:{}{}", self.port, self.mount)
+        format!("rtsp://127.0.0.1:{}{}", self.port(), self.mount)
     }
 
-    /// In the child: if this process was spawned as a server, serve until standard input
-    /// closes and exit; otherwise return at once. Call it first thing.
+    /// In the child: if this process was spawned as a server (or as a
+    /// [`HostilePeerProcess`](crate::HostilePeerProcess)), serve until standard input closes
+    /// and exit; otherwise return at once. Call it first thing.
     pub fn serve_child_if_requested() {
-        let Ok(spec) = std::env::var(SERVE_ENV) else {
-            return;
-        };
-        let options = ServerOptions::from_args(&spec).expect("valid server options");
-        let server = TestServer::start(options).expect("test server starts");
-        println!("\nTESTKIT-SERVER-READY {}", server.port());
-        let _ = std::io::stdout().flush();
-        let mut sink = String::new();
-        while std::io::stdin().read_line(&mut sink).is_ok_and(|n| n > 0) {}
-        drop(server);
-        std::process::exit(0);
-    }
-}
-
-impl Drop for TestServerProcess {
-    fn drop(&mut self) {
-        drop(self.child.stdin.take());
-        let until = Instant::now() + Duration::from_secs(2);
-        while Instant::now() < until {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(10));
+        if let Ok(spec) = std::env::var(SERVE_ENV) {
+            let options = ServerOptions::from_args(&spec).expect("valid server options");
+            let server = TestServer::start(options).expect("test server starts");
+            crate::child::serve_until_stdin_closes(server.port());
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        crate::hostile::serve_peer_child_if_requested();
     }
 }

@@ -196,7 +196,7 @@ impl FfmpegCapture {
 
     /// Converts the decoded picture into the sink, in the requested format, with one swscale
     /// pass writing straight into the lent buffer.
-    fn convert(&mut self, sink: &mut FrameSink<'_>) -> Result<(), FfmpegError> {
+    fn convert(&mut self, sink: &mut FrameSink<'_>) -> Result<()> {
         let (w, h) = (self.decoded.width(), self.decoded.height());
         let from = (self.decoded.format(), w, h);
         let to = sink.pixel_format();
@@ -216,7 +216,7 @@ impl FfmpegCapture {
         }
         let scaler = self.scaler.as_mut().expect("built above");
         let stride = w as usize * to.bytes_per_pixel();
-        let out = sink.buffer(w, h);
+        let out = sink.buffer(w, h)?;
         let dst = [
             out.as_mut_ptr(),
             std::ptr::null_mut(),
@@ -240,7 +240,7 @@ impl FfmpegCapture {
             )
         };
         if rows != h as i32 {
-            return Err(FfmpegError::ShortConversion { rows, height: h });
+            return Err(FfmpegError::ShortConversion { rows, height: h }.into());
         }
         Ok(())
     }

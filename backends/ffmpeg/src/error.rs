@@ -4,7 +4,7 @@ use ffmpeg_next::util::error::{
     EACCES, ECONNREFUSED, ECONNRESET, EHOSTUNREACH, EINVAL, EIO, ENETUNREACH, ENOENT, EPIPE,
     ETIMEDOUT,
 };
-use rtsp_stream_core::raw::BackendError;
+use rtsp_stream_core::raw::{BackendError, rtsp_status_kind};
 use rtsp_stream_core::{Error, ErrorKind};
 
 /// What went wrong inside this backend, before it becomes a public [`Error`] (with the
@@ -80,12 +80,13 @@ impl From<FfmpegError> for Error {
 
 fn av_kind(error: &ffmpeg_next::Error, rtsp_status: Option<u16>, network: bool) -> ErrorKind {
     use ffmpeg_next::Error as Av;
+    if let Some(kind) = rtsp_status.and_then(rtsp_status_kind) {
+        return kind;
+    }
     match (error, rtsp_status) {
-        (_, Some(401 | 403)) => ErrorKind::Authentication,
-        (_, Some(404)) => ErrorKind::NotFound,
-        (_, Some(461)) => ErrorKind::TransportRefused,
         (Av::HttpUnauthorized | Av::HttpForbidden, _) => ErrorKind::Authentication,
         (Av::HttpNotFound | Av::StreamNotFound, _) => ErrorKind::NotFound,
+        (Av::HttpBadRequest, _) => ErrorKind::InvalidSource,
         (Av::ProtocolNotFound | Av::DemuxerNotFound | Av::OptionNotFound, _) => {
             ErrorKind::InvalidSource
         }

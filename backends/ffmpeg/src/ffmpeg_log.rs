@@ -1,8 +1,9 @@
 //! FFmpeg's log output, routed to the `log` crate without credentials.
 //!
-//! FFmpeg has one log callback per process. It is (re)installed on every open, because
-//! another library in the process (OpenCV's FFmpeg wrapper) may install its own; whichever
-//! opened last wins, and ours is the one that scrubs URLs. The callback also notes, per thread,
+//! FFmpeg has one log callback per process, shared with every library in the process that
+//! uses FFmpeg (OpenCV's videoio does). It has one owner: this module, which installs its
+//! callback on every open of this backend and, through [`route_ffmpeg_logs`](crate::route_ffmpeg_logs),
+//! before the OpenCV backend opens anything when both are built. The callback also notes, per thread,
 //! the RTSP status code of a failed request ("method SETUP failed: 461 …"), which libavformat
 //! reports only as a generic 4xx error.
 
@@ -23,7 +24,7 @@ thread_local! {
 }
 
 /// Installs the callback and the level matching `log`'s maximum level.
-pub(crate) fn install() {
+pub fn install() {
     let level = match log::max_level() {
         log::LevelFilter::Trace => ffi::AV_LOG_DEBUG,
         log::LevelFilter::Debug => ffi::AV_LOG_INFO,
@@ -82,6 +83,8 @@ unsafe extern "C" fn callback<V: Copy + 'static>(
     fmt: *const c_char,
     vl: V,
 ) {
+    // SAFETY: FFmpeg passes a NUL-terminated format string (or null).
+    unsafe { note_decoder_reinit(fmt) };
     // SAFETY: reads libavutil's global log level.
     let max = unsafe { ffi::av_log_get_level() };
     if level > max {
@@ -157,6 +160,34 @@ unsafe fn format_line<V: Copy + 'static, P: Copy + 'static>(
     let len = line.len() as c_int;
     // SAFETY: the caller passes FFmpeg's own arguments; `line` is writable for `len` bytes.
     unsafe { format(avcl, level, fmt, vl, line.as_mut_ptr(), len, print_prefix) }
+}
+
+/// Called on every "Reinit context to W×H" line of a decoder (see
+/// [`crate::on_decoder_reinit`]).
+static REINIT_HOOK: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+
+pub(crate) fn set_reinit_hook(hook: fn()) {
+    let _ = REINIT_HOOK.set(hook);
+}
+
+/// Calls the reinit hook for a decoder's "Reinit context" line, known by its format string
+/// alone.
+///
+/// # Safety
+///
+/// `fmt` is null or a NUL-terminated string.
+unsafe fn note_decoder_reinit(fmt: *const c_char) {
+    let Some(hook) = REINIT_HOOK.get() else {
+        return;
+    };
+    if fmt.is_null() {
+        return;
+    }
+    // SAFETY: the caller's promise.
+    let fmt = unsafe { std::ffi::CStr::from_ptr(fmt) };
+    if fmt.to_bytes().starts_with(b"Reinit context to") {
+        hook();
+    }
 }
 
 /// "method DESCRIBE failed: 401 Unauthorized" → 401.

@@ -30,6 +30,24 @@ mod open;
 
 use std::time::Duration;
 
+/// Routes FFmpeg's log output — this process's, whichever library made FFmpeg write it — to
+/// the `log` crate under the target `rtsp_stream::ffmpeg`, with credentials removed, instead
+/// of FFmpeg's default printing to standard error. FFmpeg has one log callback per process;
+/// this backend calls it on every open, and the OpenCV backend (whose FFmpeg is the same
+/// library) calls it when this crate is built beside it, so that one owner scrubs every line.
+pub fn route_ffmpeg_logs() {
+    ffmpeg_log::install();
+}
+
+/// Calls `hook`, on the decoding thread, whenever one of this process's FFmpeg decoders says
+/// it starts again at new stream parameters ("Reinit context to W×H": a new picture size),
+/// while the callback of [`route_ffmpeg_logs`] is installed. For libraries that decode with
+/// FFmpeg and cannot tell otherwise (OpenCV 4.6 keeps converting to the old size). One hook per
+/// process; the first set stays.
+pub fn on_decoder_reinit(hook: fn()) {
+    ffmpeg_log::set_reinit_hook(hook);
+}
+
 /// The FFmpeg backend. See the crate docs.
 #[derive(Debug, Clone, Copy)]
 pub struct FfmpegBackend;

@@ -2,6 +2,7 @@
 
 use crate::GstreamerConfig;
 use crate::error::GstError;
+use crate::sockets::OpenWatch;
 use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
@@ -9,6 +10,7 @@ use gstreamer_video as gst_video;
 use gstreamer_video::prelude::*;
 use rtsp_stream_core::raw::{Capture, CaptureContext, FrameSink, ReadStatus, plausible_fps};
 use rtsp_stream_core::{Result, StreamProps, Transport};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -19,6 +21,8 @@ pub(crate) struct Built {
     /// Set once the source is connected (RTSP session set up, or a video stream found), with
     /// the codec name where known.
     pub(crate) opened: Arc<Mutex<Option<Option<String>>>>,
+    /// Set when rtspsrc was offered a video stream (its session description had one).
+    pub(crate) video_offered: Arc<AtomicBool>,
 }
 
 impl Built {
@@ -37,6 +41,9 @@ pub struct GstreamerCapture {
     bus: gst::Bus,
     network: bool,
     pull_slice: Duration,
+    /// The sockets before an RTSP open, until the source is connected: what to shut down if
+    /// the open is abandoned (see `sockets`).
+    open_watch: Option<OpenWatch>,
     /// Caps of the last sample and the layout they describe; parsed again only when they
     /// change.
     info: Option<(gst::Caps, gst_video::VideoInfo)>,
@@ -52,15 +59,16 @@ impl GstreamerCapture {
         built: Built,
         config: &GstreamerConfig,
         ctx: &CaptureContext,
-        network: bool,
+        port: Option<u16>,
         transport: Option<Transport>,
     ) -> Result<Self> {
         let bus = built.pipeline.bus().expect("a pipeline has a bus");
         let capture = GstreamerCapture {
             built,
             bus,
-            network,
+            network: port.is_some(),
             pull_slice: config.pull_slice.max(Duration::from_millis(1)),
+            open_watch: port.map(OpenWatch::start),
             info: None,
             props: StreamProps {
                 transport,
@@ -71,6 +79,9 @@ impl GstreamerCapture {
     }
 
     fn start_playing(mut self, ctx: &CaptureContext) -> Result<Self> {
+        if self.has_rtspsrc() {
+            self.open_paused(ctx)?;
+        }
         if self.built.pipeline.set_state(gst::State::Playing).is_err() {
             // The reason, if any, is on the bus.
             return Err(self
@@ -83,11 +94,55 @@ impl GstreamerCapture {
             ctx.checkpoint("opening")?;
             if let Some(codec) = self.built.opened() {
                 self.props.codec = codec;
+                self.open_watch = None;
                 return Ok(self);
             }
             if let Some(message) = self.bus.timed_pop_filtered(self.slice(ctx), FILTER) {
                 return Err(self.message_error(&message).into());
             }
+        }
+    }
+
+    fn has_rtspsrc(&self) -> bool {
+        self.built.pipeline.iterate_recurse().into_iter().any(|e| {
+            e.ok()
+                .and_then(|e| e.factory())
+                .is_some_and(|f| f.name() == "rtspsrc")
+        })
+    }
+
+    /// Takes an RTSP pipeline to PAUSED, where rtspsrc opens the session (OPTIONS, DESCRIBE,
+    /// SETUP), and waits until it says it has. Only then may it go to PLAYING: rtspsrc leaves
+    /// PLAYING only once its task is idle and does not interrupt an open to get there, so a
+    /// peer that drips its answer (or sends a header line without end) would hold a pipeline
+    /// on its way to NULL — thread and sockets — for as long as the peer likes. From PAUSED,
+    /// going to NULL interrupts the open at once.
+    fn open_paused(&mut self, ctx: &CaptureContext) -> Result<()> {
+        if self.built.pipeline.set_state(gst::State::Paused).is_err() {
+            return Err(self
+                .bus
+                .pop_filtered(FILTER)
+                .map_or(GstError::StateChange, |m| self.message_error(&m))
+                .into());
+        }
+        const OPENING: &[gst::MessageType] = &[
+            gst::MessageType::Error,
+            gst::MessageType::Eos,
+            gst::MessageType::Progress,
+        ];
+        loop {
+            ctx.checkpoint("opening the RTSP session")?;
+            let Some(message) = self.bus.timed_pop_filtered(self.slice(ctx), OPENING) else {
+                continue;
+            };
+            if let gst::MessageView::Progress(p) = message.view() {
+                let (kind, code, _) = p.get();
+                if kind == gst::ProgressType::Complete && code == "open" {
+                    return Ok(());
+                }
+                continue;
+            }
+            return Err(self.message_error(&message).into());
         }
     }
 
@@ -108,7 +163,17 @@ impl GstreamerCapture {
                     .and_then(|s| s.downcast_ref::<gst::Element>())
                     .and_then(|e| e.factory())
                     .is_some_and(|f| f.name() == "rtspsrc");
-                GstError::from_bus(e.error(), e.debug().as_deref(), from_rtspsrc)
+                let rtsp_status = e
+                    .details()
+                    .and_then(|d| d.get::<u32>("rtsp-status-code").ok())
+                    .and_then(|code| u16::try_from(code).ok());
+                let video_offered = self.built.video_offered.load(Ordering::SeqCst);
+                GstError::from_bus(
+                    e.error(),
+                    e.debug().as_deref(),
+                    rtsp_status,
+                    from_rtspsrc.then_some(video_offered),
+                )
             }
             _ => GstError::EndOfStream,
         }
@@ -116,7 +181,7 @@ impl GstreamerCapture {
 
     /// Copies the sample's picture into the lent buffer, row by row when GStreamer padded the
     /// rows.
-    fn deliver(&mut self, sample: &gst::Sample, sink: &mut FrameSink<'_>) -> Result<(), GstError> {
+    fn deliver(&mut self, sample: &gst::Sample, sink: &mut FrameSink<'_>) -> Result<()> {
         let caps = sample
             .caps()
             .ok_or_else(|| GstError::Frame("a sample without caps".into()))?;
@@ -149,11 +214,9 @@ impl GstreamerCapture {
             .plane_data(0)
             .map_err(|_| GstError::Frame("the buffer has no picture".into()))?;
         if data.len() < stride * (h as usize - 1) + row {
-            return Err(GstError::Frame(
-                "the buffer is shorter than its caps".into(),
-            ));
+            return Err(GstError::Frame("the buffer is shorter than its caps".into()).into());
         }
-        let out = sink.buffer(w, h);
+        let out = sink.buffer(w, h)?;
         if stride == row {
             out.copy_from_slice(&data[..row * h as usize]);
         } else {
@@ -192,6 +255,9 @@ impl Capture for GstreamerCapture {
     }
 
     fn close(&mut self, _ctx: &CaptureContext) {
+        if let Some(watch) = self.open_watch.take() {
+            watch.abandon();
+        }
         // Downward state changes are synchronous; rtspsrc's TEARDOWN wait is bounded by its
         // teardown-timeout (pipeline.rs).
         let _ = self.built.pipeline.set_state(gst::State::Null);
@@ -200,6 +266,9 @@ impl Capture for GstreamerCapture {
 
 impl Drop for GstreamerCapture {
     fn drop(&mut self) {
+        if let Some(watch) = self.open_watch.take() {
+            watch.abandon();
+        }
         let _ = self.built.pipeline.set_state(gst::State::Null);
     }
 }

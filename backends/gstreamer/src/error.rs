@@ -1,7 +1,7 @@
 //! GStreamer's errors, mapped to the stream's kinds.
 
 use gstreamer as gst;
-use rtsp_stream_core::raw::BackendError;
+use rtsp_stream_core::raw::{BackendError, rtsp_status_kind};
 use rtsp_stream_core::{Error, ErrorKind};
 
 /// What went wrong inside this backend, before it becomes a public [`Error`] (with the
@@ -24,16 +24,21 @@ pub(crate) enum GstError {
     /// The pipeline refused to play and said nothing on its bus.
     #[error("the pipeline refused to play")]
     StateChange,
-    /// An error message on the bus.
+    /// An error message on the bus, with the RTSP status of the refused request if rtspsrc
+    /// gave it.
     #[error("{source}{}", debug_note(.debug))]
     Bus {
         source: gst::glib::Error,
         debug: Option<String>,
+        rtsp_status: Option<u16>,
     },
-    /// rtspsrc could set up no stream over TCP: the server refused the transport (`461
-    /// Unsupported Transport`).
+    /// rtspsrc set up none of the video streams the server offered: the server refused the
+    /// transport (`461 Unsupported Transport`), the one reply rtspsrc skips a stream on.
     #[error("the server refused RTSP over TCP (461 Unsupported Transport)")]
     TcpRefused,
+    /// The session description offers no video stream.
+    #[error("the source offers no video stream (its session description has none)")]
+    NoVideo,
     /// The pipeline reached its end.
     #[error("the source ended the stream")]
     EndOfStream,
@@ -51,21 +56,29 @@ fn debug_note(debug: &Option<String>) -> String {
 }
 
 impl GstError {
-    /// An error message from the bus; `from_rtspsrc` says whether rtspsrc posted it.
+    /// An error message from the bus. `rtspsrc` says whether rtspsrc posted it and, if so,
+    /// whether the server offered a video stream.
     pub(crate) fn from_bus(
         error: gst::glib::Error,
         debug: Option<&str>,
-        from_rtspsrc: bool,
+        rtsp_status: Option<u16>,
+        rtspsrc: Option<bool>,
     ) -> GstError {
-        // rtspsrc skips every stream whose SETUP the server refused (RTSP 461 for the only
-        // transport allowed) and then reports that no stream is left, as "codec not found":
-        // it checks no codec, so from rtspsrc that error means no stream could be set up.
-        if from_rtspsrc && error.matches(gst::StreamError::CodecNotFound) {
-            return GstError::TcpRefused;
+        // rtspsrc reports "codec not found" when no stream is left to play: it checks no codec.
+        // It skips a stream only when the server refuses its SETUP with 461 (any other refusal
+        // is an error of its own), so with a video stream offered that means a refused
+        // transport; without one, there was nothing to set up.
+        if error.matches(gst::StreamError::CodecNotFound) {
+            match rtspsrc {
+                Some(true) => return GstError::TcpRefused,
+                Some(false) => return GstError::NoVideo,
+                None => {}
+            }
         }
         GstError::Bus {
             source: error,
             debug: debug.map(str::to_owned),
+            rtsp_status,
         }
     }
 }
@@ -78,9 +91,16 @@ impl BackendError for GstError {
             GstError::InvalidSource(_) => ErrorKind::InvalidSource,
             GstError::StateChange => ErrorKind::Other,
             GstError::TcpRefused => ErrorKind::TransportRefused,
+            GstError::NoVideo => ErrorKind::Unsupported,
             GstError::EndOfStream => ErrorKind::ConnectionLost,
             GstError::Frame(_) => ErrorKind::Decode,
-            GstError::Bus { source, debug } => bus_kind(source, debug.as_deref().unwrap_or("")),
+            GstError::Bus {
+                source,
+                debug,
+                rtsp_status,
+            } => rtsp_status
+                .and_then(rtsp_status_kind)
+                .unwrap_or_else(|| bus_kind(source, debug.as_deref().unwrap_or(""))),
         }
     }
 

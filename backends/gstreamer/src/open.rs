@@ -21,13 +21,15 @@ impl CaptureBackend for GstreamerBackend {
     ) -> Result<GstreamerCapture> {
         init()?;
         let network = req.source().is_network();
+        // The port of a network source: where an abandoned open's connection is found.
+        let port = network.then(|| req.source().port().unwrap_or(0));
         open_with_transport(req, ctx, |transport| {
             let built = match (&cfg.pipeline, transport) {
                 (Some(description), _) => pipeline::custom(cfg, req, description)?,
                 (None, Some(transport)) => pipeline::rtsp(cfg, req, transport)?,
                 (None, None) => pipeline::uri(cfg, req, network)?,
             };
-            GstreamerCapture::start(built, cfg, ctx, network, transport)
+            GstreamerCapture::start(built, cfg, ctx, port, transport)
         })
     }
 }

@@ -9,6 +9,7 @@ use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
 use rtsp_stream_core::raw::{OpenRequest, codec_name};
 use rtsp_stream_core::{PixelFormat, Transport};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 fn mark_opened(opened: &Mutex<Option<Option<String>>>, codec: Option<String>) {
@@ -109,13 +110,18 @@ pub(crate) fn rtsp(
     // No automatic retry over TCP after a UDP timeout: the transport is ours to choose.
     src.set_property("timeout", 0u64);
     // Only the video stream is set up: no bandwidth or pads for audio nobody decodes.
-    src.connect("select-stream", false, |values| {
+    let video_offered = Arc::new(AtomicBool::new(false));
+    let offered = Arc::clone(&video_offered);
+    src.connect("select-stream", false, move |values| {
         let caps = values.get(2).and_then(|v| v.get::<gst::Caps>().ok());
         let video = caps
             .as_ref()
             .and_then(|c| c.structure(0))
             .and_then(|s| s.get::<&str>("media").ok())
             .is_none_or(|m| m == "video");
+        if video {
+            offered.store(true, Ordering::SeqCst);
+        }
         Some(video.to_value())
     });
     let decode = make("decodebin")?;
@@ -154,6 +160,7 @@ pub(crate) fn rtsp(
         pipeline,
         appsink,
         opened,
+        video_offered,
     })
 }
 
@@ -219,6 +226,7 @@ pub(crate) fn uri(
         pipeline,
         appsink,
         opened,
+        video_offered: Arc::default(),
     })
 }
 
@@ -262,11 +270,13 @@ pub(crate) fn custom(
         }
     }
     tune_decoders(pipeline.upcast_ref(), config.decoder_threads);
-    // A pipeline of the application's own counts as open once it plays.
+    // A pipeline of the application's own counts as open once it plays; what it was offered
+    // is unknown, so a refused setup in it is not taken for a refused transport.
     let opened = Arc::new(Mutex::new(Some(None)));
     Ok(Built {
         pipeline,
         appsink,
         opened,
+        video_offered: Arc::default(),
     })
 }

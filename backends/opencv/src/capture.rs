@@ -23,7 +23,16 @@ pub struct OpencvCapture {
     /// The picture OpenCV decodes into when it cannot write into the lent buffer directly
     /// (another pixel format, or a size not known yet).
     scratch: Mat,
+    /// The threads of this capture's decoder (see `ffmpeg_logs`).
+    decoder_threads: Vec<i64>,
+    /// Frames read so far, up to the end of the start-up, and the decoder's reinitialisations
+    /// at its end: every decoding thread says "Reinit context" once as it starts.
+    frames_read: u64,
+    reinits: Option<u64>,
 }
+
+/// Frames after which every decoding thread has started (FFmpeg runs one per core at most).
+const STARTUP_FRAMES: u64 = 16;
 
 impl OpencvCapture {
     pub(crate) fn new(
@@ -31,6 +40,7 @@ impl OpencvCapture {
         live: bool,
         pace: bool,
         transport: Option<Transport>,
+        decoder_threads: Vec<i64>,
     ) -> Self {
         let get = |prop| cap.get(prop).unwrap_or(0.0);
         let fps = plausible_fps(get(videoio::CAP_PROP_FPS));
@@ -48,6 +58,9 @@ impl OpencvCapture {
             pace: pace.then(FilePacer::new),
             props,
             scratch: Mat::default(),
+            decoder_threads,
+            frames_read: 0,
+            reinits: None,
         }
     }
 
@@ -56,7 +69,7 @@ impl OpencvCapture {
     /// picture is in `scratch`.
     fn read_in_place(&mut self, sink: &mut FrameSink<'_>) -> Result<Option<bool>, OcvError> {
         let (w, h) = (self.props.width, self.props.height);
-        let buffer = sink.buffer(w, h);
+        let buffer = sink.buffer(w, h)?;
         let at = buffer.as_ptr();
         let mut flat = Mat::new_rows_cols_with_data_mut::<u8>(h as i32, w as i32 * 3, buffer)?;
         let mut bgr = flat.reshape_mut(3, h as i32)?;
@@ -92,7 +105,7 @@ impl OpencvCapture {
                 )));
             }
         };
-        let buffer = sink.buffer(w as u32, h as u32);
+        let buffer = sink.buffer(w as u32, h as u32)?;
         let mut flat = Mat::new_rows_cols_with_data_mut::<u8>(h, w * cn, buffer)?;
         let mut dst = flat.reshape_mut(cn, h)?;
         match code {
@@ -139,6 +152,17 @@ impl Capture for OpencvCapture {
                 true => Err(OcvError::ReadFailed.into()),
                 false => Ok(ReadStatus::EndOfStream),
             };
+        }
+        // OpenCV 4.6 keeps converting into the picture size it opened with when a stream's
+        // size changes inside its session (its Mat and its width property stay as they were):
+        // the frame read is a stale or torn picture. FFmpeg's decoder saying it started again
+        // at a new size is the only sign; a new connection opens at the new size.
+        self.frames_read += 1;
+        let reinits = crate::ffmpeg_logs::decoder_reinits(&self.decoder_threads);
+        match self.reinits {
+            None if self.frames_read >= STARTUP_FRAMES => self.reinits = Some(reinits),
+            Some(seen) if reinits != seen => return Err(OcvError::PictureSizeChanged.into()),
+            _ => {}
         }
         // OpenCV's position of the frame just read, in milliseconds (0 when unknown).
         let position = self.cap.get(videoio::CAP_PROP_POS_MSEC).unwrap_or(0.0);

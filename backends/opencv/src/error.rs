@@ -39,6 +39,16 @@ pub(crate) enum OcvError {
     /// The stream ended or stopped delivering (OpenCV does not say which).
     #[error("the stream ended or stopped delivering frames")]
     ReadFailed,
+    /// A decoder in the process started again at a new picture size, which OpenCV does not
+    /// follow inside a session.
+    #[error(
+        "the picture size changed inside the session, which OpenCV does not follow; \
+         reconnecting to read it at its new size"
+    )]
+    PictureSizeChanged,
+    /// The stream refused the picture (its size limit): passed on as it is.
+    #[error("{0}")]
+    Refused(#[from] Error),
 }
 
 impl BackendError for OcvError {
@@ -53,6 +63,8 @@ impl BackendError for OcvError {
             OcvError::DeviceNotOpened(_) => ErrorKind::DeviceMissing,
             OcvError::TransportFixed { .. } => ErrorKind::Unsupported,
             OcvError::ReadFailed => ErrorKind::ConnectionLost,
+            OcvError::PictureSizeChanged => ErrorKind::Decode,
+            OcvError::Refused(e) => e.kind(),
         }
     }
 
@@ -67,6 +79,9 @@ impl BackendError for OcvError {
 
 impl From<OcvError> for Error {
     fn from(e: OcvError) -> Error {
-        Error::from_backend(crate::NAME, e)
+        match e {
+            OcvError::Refused(e) => e,
+            e => Error::from_backend(crate::NAME, e),
+        }
     }
 }

@@ -25,14 +25,18 @@
 //!   either way; an explicit one the process does not pin is a clear
 //!   [`ErrorKind::Unsupported`] error. This backend never changes the process environment.
 //! - Some RTSP streams report 0 or 90000 fps; outside 1–120 the fps is "unknown".
+//! - FFmpeg inside OpenCV would print its own log lines to standard error, unscrubbed: with
+//!   the feature `ffmpeg-logs` they go through the FFmpeg backend's scrubbing callback to the
+//!   `log` crate, otherwise FFmpeg is silenced (its process-wide level set to quiet).
 //!
 //! [`ErrorKind::Unsupported`]: rtsp_stream_core::ErrorKind::Unsupported
 #![deny(missing_docs)]
-#![forbid(unsafe_code)]
+#![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod capture;
 mod error;
+mod ffmpeg_logs;
 mod open;
 
 /// OpenCV's videoio API identifiers (`CAP_ANY`, `CAP_FFMPEG`, `CAP_GSTREAMER`, `CAP_V4L2` …)

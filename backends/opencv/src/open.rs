@@ -79,10 +79,17 @@ fn open(config: &OpencvConfig, request: &OpenRequest) -> Result<OpencvCapture, O
             params.push(value.as_millis().clamp(1, i32::MAX as u128) as i32);
         }
     }
+    crate::ffmpeg_logs::own_ffmpeg_logs();
+    // The decoder's threads start while OpenCV opens (it opens one source at a time).
+    let threads_before = crate::ffmpeg_logs::thread_ids();
     let opened = match &source {
         Source::Index(index) => VideoCapture::new_with_params(*index, api, &params),
         _ => VideoCapture::from_file_with_params(request.url_with_credentials(), api, &params),
     };
+    let decoder_threads: Vec<i64> = crate::ffmpeg_logs::thread_ids()
+        .into_iter()
+        .filter(|t| !threads_before.contains(t))
+        .collect();
     let mut cap = opened?;
     if !cap.is_opened().unwrap_or(false) {
         return Err(diagnose(request, &source));
@@ -99,7 +106,13 @@ fn open(config: &OpencvConfig, request: &OpenRequest) -> Result<OpencvCapture, O
         Source::Url { network: true } | Source::Index(_) | Source::Device(_)
     );
     let pace = !live && config.pace_files;
-    Ok(OpencvCapture::new(cap, live, pace, transport.flatten()))
+    Ok(OpencvCapture::new(
+        cap,
+        live,
+        pace,
+        transport.flatten(),
+        decoder_threads,
+    ))
 }
 
 /// The RTSP transport OpenCV's FFmpeg reader uses in this process, if the requested one is

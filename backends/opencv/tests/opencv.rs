@@ -68,3 +68,37 @@ fn any_api_opens_a_stream_too() {
     assert!(t.elapsed() < PATIENCE);
     s.stop();
 }
+
+/// FFmpeg inside OpenCV prints nothing of its own to stderr (its default callback would, past
+/// every scrubbing): the scenario runs in a child process, this test binary re-run, whose
+/// whole stderr is read.
+#[test]
+fn ffmpeg_inside_opencv_writes_nothing_to_stderr() {
+    const CHILD: &str = "RTSP_STREAM_OPENCV_STDERR_CHILD";
+    if std::env::var(CHILD).is_ok() {
+        let (_serial, server) = default_server();
+        let url = server.url().replace("/test", "/no-such-path");
+        let (error, _) = give_up::<OpencvBackend>(&url, &OpencvConfig::default());
+        println!("CHILD-DONE {}", error.kind());
+        return;
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "ffmpeg_inside_opencv_writes_nothing_to_stderr",
+            "--nocapture",
+        ])
+        .env(CHILD, "1")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(stdout.contains("CHILD-DONE"), "{stdout}\n{stderr}");
+    // FFmpeg's default callback prefixes its lines with "[context @ 0x…]".
+    assert!(
+        !stderr.contains(" @ 0x"),
+        "FFmpeg wrote to stderr by itself:\n{stderr}"
+    );
+}

@@ -20,7 +20,7 @@ rtsp_stream_testkit::conformance_tests!(
     OpencvConfig::default(),
     Abilities {
         reports_authentication: false,
-        reports_not_found: false,
+        reports_rtsp_status: false,
         reports_transport_fallback: false,
         opens_concurrently: false,
         time_stamps: false,

@@ -1,6 +1,6 @@
 //! Reading from an open camera.
 
-use crate::decode::decode;
+use crate::decode::{Undecoded, decode};
 use crate::device::CameraStream;
 use rtsp_stream_core::raw::{Capture, CaptureContext, FrameSink, ReadStatus};
 use rtsp_stream_core::{Result, StreamProps};
@@ -28,11 +28,12 @@ impl Capture for WebcamCapture {
                     self.props.height = frame.mode.height;
                     return Ok(ReadStatus::Frame);
                 }
-                Err(why) => {
+                Err(Undecoded::Damaged(why)) => {
                     // A damaged frame (a torn MJPEG picture): skip it, count it.
                     log::debug!(target: crate::LOG_TARGET, "{}: {why}", self.name);
                     ctx.report_decode_error();
                 }
+                Err(Undecoded::Refused(error)) => return Err(error),
             }
         }
     }

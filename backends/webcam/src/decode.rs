@@ -6,8 +6,28 @@
 
 use crate::device::{CameraMode, FourCc};
 use nokhwa::utils::{Resolution, buf_mjpeg_to_rgb, buf_nv12_to_rgb, buf_yuyv422_to_rgb};
-use rtsp_stream_core::PixelFormat;
 use rtsp_stream_core::raw::FrameSink;
+use rtsp_stream_core::{Error, PixelFormat};
+
+/// Why a camera frame was not decoded.
+pub(crate) enum Undecoded {
+    /// A damaged frame (a torn MJPEG picture, a short buffer): skipped and counted.
+    Damaged(String),
+    /// Refused by the stream (a picture over its size limit): the connection ends.
+    Refused(Error),
+}
+
+impl From<String> for Undecoded {
+    fn from(why: String) -> Self {
+        Undecoded::Damaged(why)
+    }
+}
+
+impl From<Error> for Undecoded {
+    fn from(e: Error) -> Self {
+        Undecoded::Refused(e)
+    }
+}
 
 /// Decodes `data` (a frame in `mode`) into `sink`. `scratch` holds an RGB picture when the
 /// target is gray and the format carries no luma plane; it is reused from frame to frame.
@@ -16,7 +36,7 @@ pub(crate) fn decode(
     mode: CameraMode,
     sink: &mut FrameSink<'_>,
     scratch: &mut Vec<u8>,
-) -> Result<(), String> {
+) -> Result<(), Undecoded> {
     let (w, h) = (mode.width, mode.height);
     let pixels = w as usize * h as usize;
     let expect = |len: usize| {
@@ -34,25 +54,25 @@ pub(crate) fn decode(
     match (mode.fourcc, target) {
         (FourCc::Yuyv, PixelFormat::Gray8) => {
             let yuyv = expect(pixels * 2)?;
-            let out = sink.buffer(w, h);
+            let out = sink.buffer(w, h)?;
             for (dst, pair) in out.iter_mut().zip(yuyv.chunks_exact(2)) {
                 *dst = full_range(pair[0]);
             }
         }
         (FourCc::Nv12, PixelFormat::Gray8) => {
             let luma = expect(pixels)?;
-            let out = sink.buffer(w, h);
+            let out = sink.buffer(w, h)?;
             for (dst, &y) in out.iter_mut().zip(luma) {
                 *dst = full_range(y);
             }
         }
         (FourCc::Gray, PixelFormat::Gray8) => {
             let luma = expect(pixels)?;
-            sink.buffer(w, h).copy_from_slice(luma);
+            sink.buffer(w, h)?.copy_from_slice(luma);
         }
         (FourCc::Gray, _) => {
             let luma = expect(pixels)?;
-            let out = sink.buffer(w, h);
+            let out = sink.buffer(w, h)?;
             for (dst, &y) in out.chunks_exact_mut(3).zip(luma) {
                 dst.fill(y);
             }
@@ -60,13 +80,13 @@ pub(crate) fn decode(
         (fourcc, PixelFormat::Gray8) => {
             scratch.resize(pixels * 3, 0);
             to_rgb(fourcc, data, mode, scratch)?;
-            let out = sink.buffer(w, h);
+            let out = sink.buffer(w, h)?;
             for (dst, rgb) in out.iter_mut().zip(scratch.chunks_exact(3)) {
                 *dst = luma(rgb[0], rgb[1], rgb[2]);
             }
         }
         (fourcc, format) => {
-            let out = sink.buffer(w, h);
+            let out = sink.buffer(w, h)?;
             to_rgb(fourcc, data, mode, out)?;
             if format != PixelFormat::Rgb8 {
                 swap_red_blue(out);

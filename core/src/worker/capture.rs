@@ -4,7 +4,7 @@ use super::Shared;
 use crate::backend::{Capture, CaptureBackend, ReadStatus};
 use crate::context::CaptureContext;
 use crate::error::{Error, ErrorKind};
-use crate::frame::{FrameSink, StreamProps};
+use crate::frame::{FrameSink, StreamProps, check_frame_size};
 use crate::pool::Lent;
 use crate::wake::WakeSignal;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -13,7 +13,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 /// Messages from the capture thread to the supervisor.
 pub(crate) enum Message {
-    Opened(StreamProps),
+    /// The source opened: its props, and the connection's generation.
+    Opened(StreamProps, u64),
     /// The first frame of the connection arrived; the props carry its real size.
     FirstFrame(StreamProps),
     Resized(StreamProps),
@@ -76,11 +77,11 @@ pub(crate) fn run<B: CaptureBackend>(
     ctx: &CaptureContext,
     link: &Link,
     run: u64,
-    generation: u64,
+    session_id: u64,
 ) {
     let _mark = ExitMark(link);
     let outcome = catch_unwind(AssertUnwindSafe(|| {
-        session::<B>(shared, config, ctx, link, run, generation)
+        session::<B>(shared, config, ctx, link, run, session_id)
     }));
     if outcome.is_err() {
         link.post(Message::Failed {
@@ -96,11 +97,16 @@ fn session<B: CaptureBackend>(
     ctx: &CaptureContext,
     link: &Link,
     run: u64,
-    generation: u64,
+    session_id: u64,
 ) {
     let opts = &shared.request.options;
     ctx.set_deadline_in(opts.open_timeout);
-    let capture = match B::open(config, &shared.request, ctx) {
+    let opened = shared
+        .request
+        .source()
+        .check()
+        .and_then(|()| B::open(config, &shared.request, ctx));
+    let capture = match opened {
         Ok(capture) => capture,
         Err(error) => {
             if !ctx.is_cancelled() {
@@ -110,14 +116,27 @@ fn session<B: CaptureBackend>(
         }
     };
     let props = capture.props();
+    // A picture too large is refused before the decoder allocates for it, where its size is
+    // known this early.
+    if let Err(error) = check_frame_size(props.width, props.height, opts.max_frame_pixels) {
+        link.post(failed(shared, ctx, error));
+        return;
+    }
     // Before the first frame can be published: a reader that sees a frame must also see the
     // stream connected, with its props, not wait for the supervisor to catch up. This thread
-    // is the only writer of the props, so they never go back to an older picture size.
-    shared.slot.if_session_active(run, generation, || {
+    // is the only writer of the props, so they never go back to an older picture size. The
+    // connection gets its generation here: generations count connections that opened.
+    let opened = shared.slot.if_session_active(run, session_id, || {
         shared.props.store(Some(Arc::new(props.clone())));
         shared.set_state_unchecked(crate::stats::State::Streaming);
+        shared.generation.fetch_add(1, Ordering::Relaxed) + 1
     });
-    link.post(Message::Opened(props));
+    let Some(generation) = opened else {
+        // Muted meanwhile (stopped, or given up on): nobody waits for this connection.
+        capture_close::<B>(capture, ctx);
+        return;
+    };
+    link.post(Message::Opened(props, generation));
     ctx.set_deadline_in(opts.first_frame_timeout);
 
     let mut connection = Connection::<B> {
@@ -125,6 +144,7 @@ fn session<B: CaptureBackend>(
         ctx,
         link,
         run,
+        session_id,
         generation,
         capture,
         size: None,
@@ -143,8 +163,12 @@ fn session<B: CaptureBackend>(
             None => break,
         }
     }
-    connection.capture.close(ctx);
+    capture_close::<B>(connection.capture, ctx);
     shared.return_pool(pool);
+}
+
+fn capture_close<B: CaptureBackend>(mut capture: B::Capture, ctx: &CaptureContext) {
+    capture.close(ctx);
 }
 
 /// One open connection, as its capture thread runs it.
@@ -153,6 +177,9 @@ struct Connection<'a, B: CaptureBackend> {
     ctx: &'a CaptureContext,
     link: &'a Link,
     run: u64,
+    /// The attempt this connection was opened by: what the slot lets publish.
+    session_id: u64,
+    /// The connection's number among those that opened, stamped on its frames.
     generation: u64,
     capture: B::Capture,
     /// The size of the frames published so far.
@@ -167,7 +194,7 @@ impl<B: CaptureBackend> Connection<'_, B> {
         let opts = &shared.request.options;
         let frame = Arc::get_mut(&mut lent.frame).expect("pool frames are unique");
         frame.generation = self.generation;
-        let mut sink = FrameSink::new(frame, opts.pixel_format);
+        let mut sink = FrameSink::new(frame, opts.pixel_format, opts.max_frame_pixels);
         let status = self.capture.read(&mut sink, ctx);
         let filled = sink.is_filled();
         match status {
@@ -199,16 +226,16 @@ impl<B: CaptureBackend> Connection<'_, B> {
         frame.received_at = shared.clock.system_now();
         let dims = (frame.width, frame.height);
         let new_props = (self.size != Some(dims)).then(|| with_size(self.capture.props(), dims));
-        let (run, generation) = (self.run, self.generation);
+        let (run, session_id) = (self.run, self.session_id);
         if let Some(props) = &new_props {
             // Before the frame is visible: a reader holding a frame of the new size must find
             // the same size in the stream's props.
-            shared.slot.if_session_active(run, generation, || {
+            shared.slot.if_session_active(run, session_id, || {
                 shared.props.store(Some(Arc::new(props.clone())));
             });
         }
         let pooled = lent.pooled;
-        let published = shared.slot.publish(run, generation, &mut lent.frame, || {
+        let published = shared.slot.publish(run, session_id, &mut lent.frame, || {
             shared.frame_published(now);
             if !pooled {
                 shared.frames_beyond_pool.fetch_add(1, Ordering::Relaxed);

@@ -159,7 +159,6 @@ impl<B: CaptureBackend> Supervisor<B> {
         if self.attempts > 1 {
             self.shared.reconnects.fetch_add(1, Ordering::Relaxed);
         }
-        let generation = self.shared.generation.fetch_add(1, Ordering::Relaxed) + 1;
         let attempt = self.failures + 1;
         self.set_state(State::Connecting);
         log::info!(
@@ -168,12 +167,9 @@ impl<B: CaptureBackend> Supervisor<B> {
             self.shared.request.source(),
             self.shared.backend
         );
-        self.emit(Event::Connecting {
-            attempt,
-            generation,
-        });
+        self.emit(Event::Connecting { attempt });
         let started = self.shared.clock.now();
-        let mut session = match self.spawn_capture(generation) {
+        let mut session = match self.spawn_capture(self.attempts) {
             Ok(s) => s,
             Err(error) => {
                 return Outcome::Failed {
@@ -194,7 +190,7 @@ impl<B: CaptureBackend> Supervisor<B> {
             let mut end = None;
             for message in session.link.take_messages() {
                 match message {
-                    Message::Opened(props) => {
+                    Message::Opened(props, generation) => {
                         phase = Phase::AwaitingFirstFrame;
                         phase_started = self.shared.clock.now();
                         self.connected(props, generation);
@@ -274,7 +270,9 @@ impl<B: CaptureBackend> Supervisor<B> {
         }
     }
 
-    fn spawn_capture(&self, generation: u64) -> Result<Session, Error> {
+    /// Starts connection `session_id` (the attempt's number in this run) on a thread of its
+    /// own.
+    fn spawn_capture(&self, session_id: u64) -> Result<Session, Error> {
         let ctx = CaptureContext::for_session(
             Arc::clone(&self.shared.clock),
             self.shared.backend,
@@ -285,7 +283,7 @@ impl<B: CaptureBackend> Supervisor<B> {
         let track = self.shared.threads.track();
         self.shared
             .slot
-            .activate_session(self.control.run, generation);
+            .activate_session(self.control.run, session_id);
         let handle = {
             let (ctx, link, track) = (ctx.clone(), Arc::clone(&link), Arc::clone(&track));
             let shared = Arc::clone(&self.shared);
@@ -295,7 +293,7 @@ impl<B: CaptureBackend> Supervisor<B> {
                 .name("rtsp-stream-capture".into())
                 .spawn(move || {
                     let _exit = shared.threads.enter(&track);
-                    capture::run::<B>(&shared, &config, &ctx, &link, run, generation);
+                    capture::run::<B>(&shared, &config, &ctx, &link, run, session_id);
                 })
                 .map_err(|e| {
                     Error::core(ErrorKind::Other, "could not spawn a capture thread").with_source(e)

@@ -21,8 +21,10 @@ pub use endurance::{EnduranceReport, endurance};
 pub use helpers::{EventRecorder, StderrLogger, serial, settle, wait_until};
 pub use scenarios::*;
 
-/// Generates the endurance test of `$backend` with `$config`: a `#[test] fn endurance()` that
-/// runs [`endurance`] (the test binary must hold nothing else: it measures the whole process).
+/// Generates the tests of `$backend` with `$config` that measure the whole process (threads,
+/// descriptors, memory), for a test binary that holds nothing else: `endurance` runs
+/// [`endurance`], `slow_peers` runs [`slow_peers_cost_nothing`] with 30 attempts. Both take
+/// the suite's lock, so they run one after the other.
 #[macro_export]
 macro_rules! endurance_test {
     ($backend:ty, $config:expr) => {
@@ -31,6 +33,17 @@ macro_rules! endurance_test {
             $crate::TestServerProcess::serve_child_if_requested();
             let report = $crate::conformance::endurance::<$backend>(&$config, "endurance");
             println!("{report:?}");
+        }
+        #[test]
+        fn slow_peers() {
+            $crate::TestServerProcess::serve_child_if_requested();
+            let report = $crate::conformance::slow_peers_cost_nothing::<$backend>(
+                &$config,
+                &["--exact", "slow_peers", "--nocapture", "--test-threads=1"],
+                30,
+            );
+            let worst = report.overruns.iter().max().copied().unwrap_or_default();
+            println!("figure: slow peers, worst overrun {worst:?}; {report:?}");
         }
     };
 }
@@ -115,6 +128,32 @@ macro_rules! conformance_tests {
         #[test]
         fn conformance_resolution_change() {
             $crate::conformance::resolution_change::<$backend>(&$config);
+        }
+        #[test]
+        fn conformance_resolution_changes_within_a_session() {
+            $crate::conformance::resolution_changes_within_a_session::<$backend>(&$config);
+        }
+        #[test]
+        fn conformance_bad_request_is_permanent() {
+            $crate::conformance::bad_request_is_permanent::<$backend>(&$config, $abilities);
+        }
+        #[test]
+        fn conformance_no_usable_media_is_not_a_transport_refusal() {
+            $crate::conformance::no_usable_media_is_not_a_transport_refusal::<$backend>(
+                &$config, $abilities,
+            );
+        }
+        #[test]
+        fn conformance_huge_timeouts_are_harmless() {
+            $crate::conformance::huge_timeouts_are_harmless::<$backend>(&$config);
+        }
+        #[test]
+        fn conformance_pictures_over_the_limit_are_refused() {
+            $crate::conformance::pictures_over_the_limit_are_refused::<$backend>(&$config);
+        }
+        #[test]
+        fn conformance_awkward_passwords_connect() {
+            $crate::conformance::awkward_passwords_connect::<$backend>(&$config);
         }
         #[test]
         fn conformance_stop_is_bounded() {

@@ -2,11 +2,13 @@
 
 mod faults;
 mod files;
+mod hostile;
 mod pictures;
 mod refusals;
 
 pub use faults::*;
 pub use files::*;
+pub use hostile::*;
 pub use pictures::*;
 pub use refusals::*;
 
@@ -37,9 +39,11 @@ pub struct Abilities {
     /// Without it: the stream fails its attempts with a transient error and gives up after
     /// `max_reconnect_attempts`, and the password still appears nowhere.
     pub reports_authentication: bool,
-    /// Tells an unknown path (RTSP 404) from other failures, as [`ErrorKind::NotFound`].
-    /// Without it: the stream gives up after `max_reconnect_attempts` with a clear message.
-    pub reports_not_found: bool,
+    /// Tells the RTSP status of a refused request from other failures: an unknown path
+    /// (404) as [`ErrorKind::NotFound`], a bad request (400) and a session description with
+    /// no picture as permanent errors. Without it: the stream gives up after
+    /// `max_reconnect_attempts` with a clear message.
+    pub reports_rtsp_status: bool,
     /// Falls back from TCP to UDP by itself with a [`Notice::TransportFallback`] event, and
     /// refuses UDP when TCP is chosen explicitly ([`ErrorKind::TransportRefused`]). Without it:
     /// frames still arrive from a UDP-only server with the default transport (the library
@@ -58,7 +62,7 @@ impl Abilities {
     /// Everything: what the FFmpeg and GStreamer backends do.
     pub const ALL: Abilities = Abilities {
         reports_authentication: true,
-        reports_not_found: true,
+        reports_rtsp_status: true,
         reports_transport_fallback: true,
         opens_concurrently: true,
         time_stamps: true,

@@ -6,7 +6,7 @@ use super::{
 };
 use crate::conformance::helpers::{EventRecorder, serial, wait_until};
 use crate::{Codec, ServerOptions};
-use rtsp_stream_core::{CaptureBackend, Event, PixelFormat};
+use rtsp_stream_core::{CaptureBackend, Event, Frame, PixelFormat};
 use std::time::{Duration, Instant};
 
 /// First decodable frame within 5 s, right size, right pixel format, right colours; it is not
@@ -181,4 +181,64 @@ pub fn resolution_change<B: CaptureBackend>(config: &B::Config) {
         (stream.frame_width(), stream.frame_height()) == (160, 120)
     });
     stream.stop();
+}
+
+/// The picture size changes inside one RTSP session (the encoder starts again with a new SPS;
+/// the session stays), down and then up: frames of the new size arrive with a
+/// `resolution_changed` event, and no frame is ever published whose pixels are not the current
+/// picture — every frame has the right colours and a time stamp (drawn into its bottom rows)
+/// newer than the frame before: a repeated picture, or a new one at the wrong stride over a
+/// stale bottom half, would not. A backend may reconnect to follow the change.
+pub fn resolution_changes_within_a_session<B: CaptureBackend>(config: &B::Config) {
+    let _serial = serial();
+    let server = server(ServerOptions::default());
+    let events = EventRecorder::new();
+    let stream = builder::<B>(&server.url(), config, &events)
+        .start()
+        .unwrap();
+    let first = stream.wait_next(0, FIRST_FRAME).expect("first frame");
+    assert_eq!((first.width(), first.height()), (320, 240));
+    let mut last = first;
+    for (n, size) in [(160, 120), (480, 360)].into_iter().enumerate() {
+        server.change_resolution_in_session(size.0, size.1);
+        let mut new_size_frames = 0;
+        while new_size_frames < 10 {
+            let frame = stream.wait_next(last.seq(), PATIENCE).unwrap_or_else(|| {
+                panic!(
+                    "no frame after the change to {size:?}; events {:?}",
+                    events.names()
+                )
+            });
+            let dims = (frame.width(), frame.height());
+            if dims == size {
+                new_size_frames += 1;
+            } else {
+                assert_eq!(new_size_frames, 0, "a {dims:?} frame after {size:?} frames");
+            }
+            assert_current_picture(&frame, &last);
+            last = frame;
+        }
+        let (_, e) = events.wait_nth("resolution_changed", n, PATIENCE);
+        let Event::ResolutionChanged { props } = e else {
+            unreachable!()
+        };
+        assert_eq!((props.width, props.height), size);
+    }
+    stream.stop();
+}
+
+/// A frame's pixels are a current picture: the bars' colours, and a time stamp newer than the
+/// one of `before`.
+fn assert_current_picture(frame: &Frame, before: &Frame) {
+    assert_pattern_colours(frame);
+    let stamp = crate::decode_stamp(frame).expect("a stamp");
+    if let Some(previous) = crate::decode_stamp(before) {
+        let newer = stamp.wrapping_sub(previous) & ((1 << 40) - 1);
+        assert!(
+            newer > 0 && newer < 1 << 39,
+            "seq {} repeats or precedes the picture of seq {}",
+            frame.seq(),
+            before.seq()
+        );
+    }
 }

@@ -151,12 +151,12 @@ pub fn unknown_path<B: CaptureBackend>(config: &B::Config, can: Abilities) {
     let url = format!("rtsp://127.0.0.1:{}/no-such-path", server.port());
     let events = EventRecorder::new();
     let mut b = builder::<B>(&url, config, &events);
-    if !can.reports_not_found {
+    if !can.reports_rtsp_status {
         b = b.max_reconnect_attempts(BLIND_ATTEMPTS);
     }
     let stream = b.start().unwrap();
     let error = events.gave_up(PATIENCE);
-    if can.reports_not_found {
+    if can.reports_rtsp_status {
         assert_eq!(error.kind(), ErrorKind::NotFound, "{error}");
     } else {
         assert_eq!(events.count("connecting"), BLIND_ATTEMPTS as usize);
