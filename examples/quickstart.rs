@@ -5,7 +5,7 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use rtsp_stream::{AnyBackend, VideoStream};
+use rtsp_stream::{AnyBackend, VideoStream, WaitError};
 use std::time::Duration;
 
 fn main() -> Result<(), rtsp_stream::Error> {
@@ -14,23 +14,38 @@ fn main() -> Result<(), rtsp_stream::Error> {
     let stream = VideoStream::<AnyBackend>::builder(url.as_str())
         .stall_timeout(Duration::from_secs(5))
         .start()?;
-    let mut seq = 0;
-    for _ in 0..30 {
-        // Blocks until a frame newer than `seq` exists, without polling.
-        let Some(frame) = stream.wait_next(seq, Duration::from_secs(10)) else {
-            eprintln!("no frame for 10 s: {:?}", stream.stats().last_error);
-            break;
-        };
-        seq = frame.seq();
-        println!(
-            "frame {} ({}x{} {}, {} bytes) from connection {}",
-            frame.seq(),
-            frame.width(),
-            frame.height(),
-            frame.pixel_format(),
-            frame.data().len(),
-            frame.generation()
-        );
+    let (mut seq, mut shown) = (0, 0);
+    while shown < 30 {
+        // Blocks, without polling, until a frame newer than `seq` exists or the stream ends.
+        match stream.wait_next(seq, Duration::from_secs(10)) {
+            Ok(frame) => {
+                seq = frame.seq();
+                shown += 1;
+                println!(
+                    "frame {} ({}x{} {}, {} bytes) from connection {}",
+                    frame.seq(),
+                    frame.width(),
+                    frame.height(),
+                    frame.pixel_format(),
+                    frame.data().len(),
+                    frame.generation()
+                );
+            }
+            // No frame for 10 s: the stream is reconnecting by itself.
+            Err(WaitError::Timeout) => {
+                eprintln!("no frame for 10 s ({:?}), still trying", stream.state());
+                continue;
+            }
+            // Stopped, gave up (the reason says why) or the end of a file.
+            Err(WaitError::Ended(reason)) => {
+                eprintln!("the stream ended: {reason}");
+                break;
+            }
+            Err(other) => {
+                eprintln!("{other}");
+                break;
+            }
+        }
     }
     println!(
         "{} at {:.1} fps, {} reconnections",

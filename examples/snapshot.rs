@@ -21,7 +21,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .start()?;
     let frame = stream
         .wait_next(0, Duration::from_secs(10))
-        .ok_or("no frame within 10 s")?;
+        .map_err(|e| format!("no frame within 10 s: {e}"))?;
     support::write_png(&frame, out.as_ref())?;
     println!(
         "wrote {out}: {}x{} frame {}",

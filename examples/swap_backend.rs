@@ -8,7 +8,7 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use rtsp_stream::{AnyBackend, AnyConfig, VideoStream};
+use rtsp_stream::{AnyBackend, AnyConfig, EndReason, VideoStream, WaitError};
 use std::time::{Duration, Instant};
 
 /// Application code: knows nothing of the decoder.
@@ -17,20 +17,18 @@ fn first_frames(url: &str, config: AnyConfig) -> Result<String, rtsp_stream::Err
     let stream = VideoStream::<AnyBackend>::builder_with(url, config).start()?;
     let mut seq = 0;
     for _ in 0..10 {
-        let frame = stream
-            .wait_next(seq, Duration::from_secs(10))
-            .ok_or_else(|| {
-                stream.stats().last_error.map_or_else(
-                    || {
-                        rtsp_stream::Error::new(
-                            rtsp_stream::ErrorKind::Timeout,
-                            "example",
-                            "no frame",
-                        )
-                    },
-                    |e| rtsp_stream::Error::new(e.kind(), e.backend(), e.message()),
-                )
-            })?;
+        let frame = match stream.wait_next(seq, Duration::from_secs(10)) {
+            Ok(frame) => frame,
+            // Gave up: the error that ended the stream.
+            Err(WaitError::Ended(EndReason::GaveUp(error))) => return Err(error),
+            Err(other) => {
+                return Err(rtsp_stream::Error::new(
+                    rtsp_stream::ErrorKind::Timeout,
+                    "example",
+                    format!("no frame: {other}"),
+                ));
+            }
+        };
         seq = frame.seq();
     }
     Ok(format!(

@@ -12,10 +12,8 @@
 //!     .reconnect_delay(Duration::from_secs(1))
 //!     .reconnect_backoff(2.0)
 //!     .start()?;
-//! let mut seq = 0;
-//! while let Some(frame) = stream.wait_next(seq, Duration::from_secs(5)) {
-//!     seq = frame.seq();
-//!     // frame.data(): BGR8 pixels, frame.width() x frame.height()
+//! for frame in stream.frames() {
+//!     // frame.data(): BGR8 pixels, frame.width() x frame.height(); never the same frame twice
 //! }
 //! # }
 //! # Ok::<(), rtsp_stream::Error>(())
@@ -36,10 +34,11 @@ mod any;
 
 pub use any::{AnyBackend, AnyCapture, AnyConfig, BACKEND_ENV_VAR};
 pub use rtsp_stream_core::{
-    CaptureBackend, Clock, Credentials, DisconnectReason, Error, ErrorKind, Event, Frame,
-    LOG_TARGET, ManualClock, Notice, PixelFormat, Result, Secret, SourceUrl, State, Stats,
-    StopHandle, StreamOptions, StreamProps, SystemClock, Transport, VideoStream,
-    VideoStreamBuilder, raw, redact_text,
+    CaptureBackend, Clock, Credentials, DisconnectReason, EndReason, Error, ErrorKind, Event,
+    EventStream, Frame, FrameStream, Frames, LOG_TARGET, Lagged, ManualClock, NextFrame, Notice,
+    PixelFormat, Result, Secret, SourceUrl, State, Stats, StopFuture, StopHandle, StreamOptions,
+    StreamProps, SystemClock, Transport, VideoStream, VideoStreamBuilder, WaitError, raw,
+    redact_text,
 };
 
 /// The scripted mock backend and the tools to drive it, for testing applications without a

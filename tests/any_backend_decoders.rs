@@ -18,7 +18,7 @@ fn frames_through(config: AnyConfig, name: &str) {
         .unwrap();
     let frame = stream
         .wait_next(0, Duration::from_secs(10))
-        .unwrap_or_else(|| panic!("no frame through AnyBackend running {name}"));
+        .unwrap_or_else(|e| panic!("no frame through AnyBackend running {name}: {e}"));
     assert_eq!((frame.width(), frame.height()), (320, 240));
     assert_eq!(stream.backend_name(), name);
     stream.stop();

@@ -94,6 +94,88 @@ fn quickstart_reads_thirty_frames() {
 }
 
 #[test]
+fn read_file_iterates_to_the_end_of_the_file() {
+    let stdout = ok("read_file", &[], LIMIT);
+    let frames = stdout.lines().filter(|l| l.starts_with("frame ")).count();
+    // A 1 s, 25 fps clip at its own rate: every frame, once (a busy machine may let one be
+    // overwritten before it is read).
+    assert!((20..=25).contains(&frames), "{frames} frames:\n{stdout}");
+    assert!(
+        stdout.contains(&format!("{frames} frames, then the end of the file")),
+        "{stdout}"
+    );
+}
+
+/// `tokio_service`: two cameras, Ctrl-C (SIGINT) once both deliver frames; the process exits
+/// with status 0 within 2 s and says how long the shutdown took.
+#[cfg(unix)]
+#[test]
+fn tokio_service_stops_both_cameras_on_ctrl_c() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(example("tokio_service"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, lines) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut seen = Vec::new();
+    let until = Instant::now() + LIMIT;
+    while !["door: frame", "yard: frame"]
+        .iter()
+        .all(|want| seen.iter().any(|l: &String| l.starts_with(want)))
+    {
+        let left = until.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) => seen.push(line),
+            Err(_) => {
+                let _ = child.kill();
+                panic!("no frames from both cameras within {LIMIT:?}: {seen:?}");
+            }
+        }
+    }
+    let interrupted = Instant::now();
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        if interrupted.elapsed() > Duration::from_secs(2) {
+            let _ = child.kill();
+            panic!("still running 2 s after SIGINT: {seen:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let took = interrupted.elapsed();
+    reader.join().unwrap();
+    seen.extend(lines.try_iter());
+    let mut stderr = String::new();
+    let _ = std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr);
+    assert!(exit.success(), "{exit} after {took:?}: {seen:?}\n{stderr}");
+    for camera in ["door", "yard"] {
+        assert!(
+            seen.iter()
+                .any(|l| l.starts_with(&format!("{camera}: ")) && l.ends_with("ended: stopped")),
+            "{camera} did not end with the stop: {seen:?}"
+        );
+    }
+    assert!(
+        seen.iter().any(|l| l.starts_with("shut down in ")),
+        "{seen:?}"
+    );
+}
+
+#[test]
 fn backoff_waits_grow_and_stop_at_the_cap() {
     let stdout = ok("backoff", &[], LIMIT);
     let waits: Vec<&str> = stdout

@@ -6,6 +6,10 @@
 //! - [`Error`] with [`ErrorKind`]: one public error; the reconnect loop decides only through
 //!   [`Error::is_transient`].
 //! - [`SourceUrl`] / [`Credentials`]: a source whose printable forms never show a password.
+//! - [`WaitError`] / [`EndReason`]: waiting that ends when the stream ends — blocking
+//!   ([`VideoStream::wait_next`], [`VideoStream::frames`]) or async
+//!   ([`VideoStream::next_frame`], [`FrameStream`], [`EventStream`], [`StopFuture`]), with no
+//!   runtime dependency.
 //! - [`Clock`]: the system clock in production, [`ManualClock`] in tests.
 //! - [`mock`] (feature `mock`): a scripted backend for deterministic tests.
 //! - [`raw`]: for backend authors — [`CaptureBackend`] and what a decoder uses to implement it.
@@ -33,6 +37,7 @@ mod request;
 mod slot;
 mod stats;
 mod stream;
+mod waiting;
 mod wake;
 mod worker;
 
@@ -49,6 +54,9 @@ pub use options::{StreamOptions, Transport};
 pub use redact::{Credentials, Secret, SourceUrl, redact_text};
 pub use stats::{State, Stats};
 pub use stream::{StopHandle, VideoStream, VideoStreamBuilder};
+pub use waiting::{
+    EndReason, EventStream, FrameStream, Frames, Lagged, NextFrame, StopFuture, WaitError,
+};
 
 #[cfg(feature = "mock")]
 pub use mock::{MockBackend, MockConfig, MockScript};

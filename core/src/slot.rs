@@ -1,20 +1,26 @@
-//! The latest-frame slot and the gate that mutes stopped runs.
+//! The latest-frame slot, the gate that mutes stopped runs, and the end every waiter sees.
 
 use crate::frame::Frame;
+use crate::waiting::{EndReason, WaitError, WakerSlab};
 use arc_swap::ArcSwapOption;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::task::{Context, Poll};
+use std::time::Instant;
 
 /// Holds the newest frame. Readers never lock: `read` is one `ArcSwapOption` load. Writers
 /// (the capture thread, the supervisor clearing the slot) go through a small mutex, which also
 /// decides whether the writer's run is still the active one: once `stop()` has deactivated a
 /// run under that mutex, nothing of that run reaches the slot or the callbacks again, even
 /// from a detached thread.
+///
+/// Waiters — threads on the condition variable, tasks through their wakers — are woken under
+/// the same mutex by a publish and by the end of the run, so a waiter that checked for a frame
+/// and for the end under it cannot miss either.
 pub(crate) struct Slot {
     latest: ArcSwapOption<Frame>,
     gate: Mutex<Gate>,
-    new_frame: Condvar,
+    changed: Condvar,
     last_seq: AtomicU64,
     overwritten_unread: AtomicU64,
 }
@@ -23,7 +29,11 @@ struct Gate {
     active_run: u64,
     /// The session (attempt) allowed to publish (0: none).
     active_session: u64,
+    /// Threads blocked on `changed`.
     waiters: usize,
+    /// Why the last run ended; `None` while a run is in progress.
+    end: Option<EndReason>,
+    wakers: WakerSlab,
 }
 
 impl Slot {
@@ -34,8 +44,11 @@ impl Slot {
                 active_run: 0,
                 active_session: 0,
                 waiters: 0,
+                // A stream that was never started is stopped: waiting on it returns at once.
+                end: Some(EndReason::Stopped),
+                wakers: WakerSlab::default(),
             }),
-            new_frame: Condvar::new(),
+            changed: Condvar::new(),
             last_seq: AtomicU64::new(0),
             overwritten_unread: AtomicU64::new(0),
         }
@@ -49,12 +62,14 @@ impl Slot {
         let mut gate = self.lock();
         gate.active_run = run;
         gate.active_session = 0;
+        gate.end = None;
     }
 
-    /// Lets session (attempt) `session` of `run` publish, and nobody else.
+    /// Lets session (attempt) `session` of `run` publish, and nobody else (nobody at all once
+    /// the run has ended).
     pub(crate) fn activate_session(&self, run: u64, session: u64) {
         let mut gate = self.lock();
-        if gate.active_run == run {
+        if gate.active_run == run && gate.end.is_none() {
             gate.active_session = session;
         }
     }
@@ -67,16 +82,53 @@ impl Slot {
         }
     }
 
-    /// Mutes `run`; returns whether it was the active one.
+    /// A stop of `run` was requested: its frames are muted at once and, unless it ended by
+    /// itself, it ends as stopped, waking every waiter now rather than when the worker has
+    /// wound down. The supervisor may still post its last events. Returns whether this call
+    /// ended the run.
+    pub(crate) fn stop_requested(&self, run: u64) -> bool {
+        let mut gate = self.lock();
+        if gate.active_run != run {
+            return false;
+        }
+        gate.active_session = 0;
+        self.set_end(gate, EndReason::Stopped)
+    }
+
+    /// Mutes `run` altogether (ending it as stopped if nothing ended it yet); returns whether
+    /// it was the active one.
     pub(crate) fn deactivate(&self, run: u64) -> bool {
         let mut gate = self.lock();
-        if gate.active_run == run {
-            gate.active_run = 0;
-            gate.active_session = 0;
-            true
-        } else {
-            false
+        if gate.active_run != run {
+            return false;
         }
+        gate.active_run = 0;
+        gate.active_session = 0;
+        self.set_end(gate, EndReason::Stopped);
+        true
+    }
+
+    /// Ends `run` (the source ended, or the stream gave up) if it is active and has not ended
+    /// yet, waking every waiter. Returns whether it did.
+    pub(crate) fn end(&self, run: u64, reason: EndReason) -> bool {
+        let gate = self.lock();
+        gate.active_run == run && self.set_end(gate, reason)
+    }
+
+    fn set_end(&self, mut gate: MutexGuard<'_, Gate>, reason: EndReason) -> bool {
+        if gate.end.is_some() {
+            return false;
+        }
+        gate.end = Some(reason);
+        gate.wakers.wake_all();
+        drop(gate);
+        self.changed.notify_all();
+        true
+    }
+
+    /// Why the last run ended; `None` while one is in progress.
+    pub(crate) fn end_reason(&self) -> Option<EndReason> {
+        self.lock().end.clone()
     }
 
     pub(crate) fn is_active(&self, run: u64) -> bool {
@@ -124,10 +176,11 @@ impl Slot {
         self.count_unread_replacement();
         self.latest.store(Some(Arc::clone(frame)));
         self.last_seq.store(seq, Ordering::Release);
+        gate.wakers.wake_all();
         let notify = gate.waiters > 0;
         drop(gate);
         if notify {
-            self.new_frame.notify_all();
+            self.changed.notify_all();
         }
         true
     }
@@ -171,22 +224,74 @@ impl Slot {
         }
     }
 
-    pub(crate) fn wait_next(&self, after_seq: u64, timeout: Duration) -> Option<Arc<Frame>> {
+    /// Blocks until a frame newer than `after_seq` exists (returned even after the end), the
+    /// run ends, or the real-time `deadline` passes (`None`: no deadline).
+    pub(crate) fn wait_next(
+        &self,
+        after_seq: u64,
+        deadline: Option<Instant>,
+    ) -> Result<Arc<Frame>, WaitError> {
         if let Some(frame) = self.read_new(after_seq) {
-            return Some(frame);
+            return Ok(frame);
         }
         let mut gate = self.lock();
         gate.waiters += 1;
-        let mut found = None;
-        let (mut gate, _) = self
-            .new_frame
-            .wait_timeout_while(gate, timeout, |_| {
-                found = self.read_new(after_seq);
-                found.is_none()
-            })
-            .unwrap_or_else(PoisonError::into_inner);
+        let answer = loop {
+            if let Some(frame) = self.read_new(after_seq) {
+                break Ok(frame);
+            }
+            if let Some(end) = &gate.end {
+                break Err(WaitError::Ended(end.clone()));
+            }
+            gate = match deadline {
+                None => self
+                    .changed
+                    .wait(gate)
+                    .unwrap_or_else(PoisonError::into_inner),
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        break Err(WaitError::Timeout);
+                    }
+                    self.changed
+                        .wait_timeout(gate, deadline - now)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0
+                }
+            };
+        };
         gate.waiters -= 1;
-        found
+        answer
+    }
+
+    /// The async form of [`wait_next`](Self::wait_next): registers the task's waker under
+    /// `key` while pending and removes it once it answers.
+    pub(crate) fn poll_next(
+        &self,
+        after_seq: u64,
+        key: &mut Option<usize>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Arc<Frame>, EndReason>> {
+        let mut gate = self.lock();
+        let answer = match self.read_new(after_seq) {
+            Some(frame) => Ok(frame),
+            None => match &gate.end {
+                Some(end) => Err(end.clone()),
+                None => {
+                    gate.wakers.register(key, cx.waker());
+                    return Poll::Pending;
+                }
+            },
+        };
+        gate.wakers.remove(key);
+        Poll::Ready(answer)
+    }
+
+    /// Removes a pending future's waker (the future was dropped).
+    pub(crate) fn forget_waker(&self, key: &mut Option<usize>) {
+        if key.is_some() {
+            self.lock().wakers.remove(key);
+        }
     }
 
     pub(crate) fn last_seq(&self) -> u64 {

@@ -9,6 +9,9 @@ use crate::options::{StreamOptions, Transport};
 use crate::redact::{Credentials, SourceUrl};
 use crate::request::OpenRequest;
 use crate::stats::{State, Stats};
+use crate::waiting::{
+    Completion, EndReason, EventStream, FrameStream, Frames, NextFrame, StopFuture, WaitError,
+};
 use crate::worker::{Callbacks, Runner, Shared};
 use std::marker::PhantomData;
 use std::sync::{Arc, Weak};
@@ -234,6 +237,19 @@ impl<B: CaptureBackend> VideoStreamBuilder<B> {
 /// is published. A stopped stream (also one that gave up) can be started again; sequence
 /// numbers keep growing.
 ///
+/// # Waiting for frames
+///
+/// [`wait_next`](VideoStream::wait_next) blocks a thread, [`frames`](VideoStream::frames) is a
+/// blocking iterator, and [`next_frame`](VideoStream::next_frame),
+/// [`frame_stream`](VideoStream::frame_stream), [`events`](VideoStream::events) and
+/// [`stop_async`](VideoStream::stop_async) are their async forms (no runtime dependency: any
+/// executor). All of them are woken by the publish of a frame and by the end of the stream —
+/// `stop()`, giving up, the end of the source — through the same path: no polling, no thread
+/// per waiter. A frame still in the slot when the stream ends (the last frames of a file) is
+/// returned before the end is reported; `stop()` and a dropped feed empty the slot. Waiting on
+/// a stream that is not running (never started, stopped, given up, finished) reports the end at
+/// once, with [`end_reason`](VideoStream::end_reason).
+///
 /// # Reconnecting
 ///
 /// The first connection goes through the same loop as every reconnection, so a source that is
@@ -304,10 +320,74 @@ impl<B: CaptureBackend> VideoStream<B> {
         self.core.shared.slot.read_new(after_seq)
     }
 
-    /// Blocks (without polling) until a frame newer than `after_seq` exists, returning at once
-    /// if one does, or until `timeout` of real time passes (`None`).
-    pub fn wait_next(&self, after_seq: u64, timeout: Duration) -> Option<Arc<Frame>> {
-        self.core.shared.slot.wait_next(after_seq, timeout)
+    /// Blocks (without polling) until a frame newer than `after_seq` exists and returns it —
+    /// at once if one does, also after the end — until the stream ends
+    /// ([`WaitError::Ended`], at once if it has), or until `timeout` of real time passes
+    /// ([`WaitError::Timeout`]; the stream still runs).
+    ///
+    /// ```no_run
+    /// # use rtsp_stream_core::{VideoStream, WaitError, CaptureBackend};
+    /// # use std::time::Duration;
+    /// # fn run<B: CaptureBackend>(stream: &VideoStream<B>) {
+    /// let mut seq = 0;
+    /// loop {
+    ///     match stream.wait_next(seq, Duration::from_secs(10)) {
+    ///         Ok(frame) => seq = frame.seq(),
+    ///         Err(WaitError::Timeout) => continue, // reconnecting: stream.state() says how
+    ///         Err(WaitError::Ended(reason)) => break println!("ended: {reason}"),
+    ///         Err(e) => break println!("{e}"),
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    pub fn wait_next(&self, after_seq: u64, timeout: Duration) -> Result<Arc<Frame>, WaitError> {
+        let deadline = crate::clock::after(std::time::Instant::now(), timeout);
+        self.core.shared.slot.wait_next(after_seq, Some(deadline))
+    }
+
+    /// The frames as a blocking iterator: each `next` waits for a frame newer than the last one
+    /// (starting with the one in the slot, if any); it ends when the stream ends, and
+    /// [`Frames::end_reason`] says why. It does not keep the stream alive.
+    pub fn frames(&self) -> Frames {
+        Frames::new(Arc::clone(&self.core.shared))
+    }
+
+    /// Why the stream is not running: `None` while it runs, `Some(Stopped)` before the first
+    /// `start()` and after `stop()`, `Some(GaveUp(error))` or `Some(Finished)` after it ended by
+    /// itself (until the next `start()`).
+    pub fn end_reason(&self) -> Option<EndReason> {
+        self.core.shared.slot.end_reason()
+    }
+
+    /// The first frame newer than `after_seq`, as a future: at once if there is one (also after
+    /// the end), else when one is published, or `Err(reason)` when the stream ends. No timeout:
+    /// wrap it in the runtime's. It owns what it needs (`'static`, `Send`); dropping it
+    /// unregisters its waker.
+    pub fn next_frame(&self, after_seq: u64) -> NextFrame {
+        NextFrame::new(Arc::clone(&self.core.shared), after_seq)
+    }
+
+    /// The frames as an async `Stream` ([`futures_core::Stream`]): the async form of
+    /// [`frames`](Self::frames), ending with the stream. `'static` and `Send`.
+    pub fn frame_stream(&self) -> FrameStream {
+        FrameStream::new(Arc::clone(&self.core.shared))
+    }
+
+    /// The stream's events as an async `Stream` of `Result<Event, Lagged>`: the same events
+    /// `on_event` receives, at most [`EventStream::CAPACITY`] (256) kept per subscriber — a
+    /// consumer that falls further behind gets one `Err(Lagged(n))` instead of an ever-growing
+    /// queue. It ends after the last event of the first run that ends once it exists, so
+    /// subscribe before `start()` to see every event of a run.
+    pub fn events(&self) -> EventStream {
+        self.core.shared.subscribers.subscribe()
+    }
+
+    /// Requests the stop now and returns a future that resolves once the worker has stopped,
+    /// or has been left behind muted when `stop_timeout` passed — the same bound and guarantees
+    /// as [`stop`](Self::stop), without blocking the executor. Dropping the future does not
+    /// cancel the stop.
+    pub fn stop_async(&self) -> StopFuture {
+        self.core.stop_async()
     }
 
     /// Where the stream is in its life.
@@ -400,6 +480,14 @@ impl StopHandle {
     pub fn stop(&self) {
         if let Some(core) = self.core.upgrade() {
             core.stop();
+        }
+    }
+
+    /// [`VideoStream::stop_async`] from a handle: resolves at once if the stream is gone.
+    pub fn stop_async(&self) -> StopFuture {
+        match self.core.upgrade() {
+            Some(core) => core.stop_async(),
+            None => StopFuture::new(Arc::new(Completion::finished())),
         }
     }
 }

@@ -44,7 +44,7 @@ fn stops_on_scope_exit() {
     let (clock, log) = (ManualClock::new(), EventLog::default());
     {
         let stream = mock_stream(&script, &clock, &log).start().unwrap();
-        assert!(stream.wait_next(0, PATIENCE).is_some());
+        assert!(stream.wait_next(0, PATIENCE).is_ok());
     }
     assert_eq!(script.close_count(), 1);
     assert_eq!(log.names().last(), Some(&"stopped"));

@@ -5,7 +5,7 @@ mod common;
 
 use common::{EventLog, PATIENCE, advance_when_parked, mock_stream, take_backoff, wait_until};
 use rtsp_stream_core::mock::MockStep;
-use rtsp_stream_core::{ErrorKind, ManualClock, MockScript, PixelFormat};
+use rtsp_stream_core::{ErrorKind, ManualClock, MockScript, PixelFormat, WaitError};
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
@@ -93,7 +93,10 @@ fn wait_next_wakes_on_a_new_frame_and_times_out_otherwise() {
         .expect("woken by the second frame");
     assert_eq!(second.seq(), 2);
     let t = Instant::now();
-    assert!(stream.wait_next(2, Duration::from_millis(50)).is_none());
+    assert!(matches!(
+        stream.wait_next(2, Duration::from_millis(50)),
+        Err(WaitError::Timeout)
+    ));
     assert!(t.elapsed() >= Duration::from_millis(50));
     stream.stop();
 }

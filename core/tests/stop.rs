@@ -78,7 +78,7 @@ fn stop_while_streaming() {
         .frames_forever(Duration::from_millis(1));
     let (clock, log) = (ManualClock::new(), EventLog::default());
     let stream = mock_stream(&script, &clock, &log).start().unwrap();
-    assert!(stream.wait_next(10, PATIENCE).is_some());
+    assert!(stream.wait_next(10, PATIENCE).is_ok());
     timed_stop(&stream);
     assert_eq!(stream.stats().live_threads, 0);
     assert_eq!(script.close_count(), 1, "the capture was closed");
@@ -108,7 +108,7 @@ fn stop_while_a_read_ignores_cancellation() {
     script.open_ok(props()).frames(1).hang();
     let (clock, log) = (ManualClock::new(), EventLog::default());
     let stream = mock_stream(&script, &clock, &log).start().unwrap();
-    assert!(stream.wait_next(0, PATIENCE).is_some());
+    assert!(stream.wait_next(0, PATIENCE).is_ok());
     wait_until("the read hangs", || script.read_count() >= 2);
     timed_stop(&stream);
     // The documented exception: the blocked capture thread is left behind, muted.
@@ -203,7 +203,7 @@ fn drop_stops_the_stream() {
         .frames_forever(Duration::from_millis(1));
     let (clock, log) = (ManualClock::new(), EventLog::default());
     let stream = mock_stream(&script, &clock, &log).start().unwrap();
-    assert!(stream.wait_next(0, PATIENCE).is_some());
+    assert!(stream.wait_next(0, PATIENCE).is_ok());
     let t = Instant::now();
     drop(stream);
     assert!(t.elapsed() <= STOP_BOUND);

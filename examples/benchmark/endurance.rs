@@ -176,7 +176,7 @@ fn chaos(backend: &str, minutes: f64) -> Chaos {
         });
         // Keep reading until the slot ends, so the stream stays drained.
         while Instant::now() < slot_end {
-            if let Some(f) = stream.wait_next(last.seq(), slot_end - Instant::now()) {
+            if let Ok(f) = stream.wait_next(last.seq(), slot_end - Instant::now()) {
                 last = f;
             }
         }
@@ -203,7 +203,9 @@ fn next_fresh_frame(
     let started = Instant::now();
     let mut seq = last.seq();
     while started.elapsed() < limit {
-        let frame = stream.wait_next(seq, limit.saturating_sub(started.elapsed()))?;
+        let frame = stream
+            .wait_next(seq, limit.saturating_sub(started.elapsed()))
+            .ok()?;
         seq = frame.seq();
         let age = decode_stamp(&frame).map(rtsp_stream_testkit::stamp_age);
         if age.is_some_and(|a| a <= started.elapsed()) {

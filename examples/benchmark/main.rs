@@ -14,7 +14,9 @@
 //! - `--slow-peers [N]`: N attempts (default 200) per backend against slow and huge-header
 //!   peers: how far each attempt overruns its open timeout, threads and descriptors;
 //! - `--chaos [MINUTES]`: MINUTES (default 10) of random faults per backend, one after
-//!   another: recoveries, time to recover, threads, descriptors and RSS at start and end.
+//!   another: recoveries, time to recover, threads, descriptors and RSS at start and end;
+//! - `--wakeups [N]`: only the wake-up delays after `stop()` (N stops per backend, default
+//!   100), which the full run measures too.
 
 mod bare;
 mod child;
@@ -22,6 +24,7 @@ mod endurance;
 mod measure;
 mod report;
 mod stops;
+mod wakeups;
 
 use rtsp_stream::AnyConfig;
 use rtsp_stream_testkit::{ServerOptions, TestServerProcess};
@@ -68,6 +71,13 @@ fn main() {
         finish("chaos", &endurance::render_chaos(&runs), write);
         return;
     }
+    let wakeup_stops = if quick { 3 } else { 100 };
+    if args.iter().any(|a| a == "--wakeups") {
+        let stops = value_of("--wakeups").map_or(wakeup_stops, |n| n as usize);
+        let all = wakeups::measure(&backends, stops);
+        finish("wakeups", &wakeups::render(&all, false), write);
+        return;
+    }
     let (sizes, window, rounds): (&[(u32, u32)], Duration, usize) = if quick {
         (&[(320, 240)], Duration::from_secs(2), 1)
     } else {
@@ -103,6 +113,8 @@ fn main() {
     let stop_times = stops::measure(&backends, if quick { 3 } else { 15 });
     let text = report::render(&rows, &stop_times, quick);
     finish("benchmark", &text, write);
+    let all = wakeups::measure(&backends, wakeup_stops);
+    finish("wakeups", &wakeups::render(&all, quick), write);
     let failed = rows.iter().filter(|r| r.frames == 0).count();
     if failed > 0 {
         eprintln!("{failed} run(s) decoded no frame");

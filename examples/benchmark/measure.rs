@@ -41,7 +41,7 @@ fn measure(backend: &str, url: &str, window: Duration) -> Row {
     let stream = VideoStream::<AnyBackend>::builder_with(url, config)
         .start()
         .expect("the stream starts");
-    let Some(first) = stream.wait_next(0, Duration::from_secs(20)) else {
+    let Ok(first) = stream.wait_next(0, Duration::from_secs(20)) else {
         return row;
     };
     row.first_frame_s = Some(started.elapsed().as_secs_f64());
@@ -49,7 +49,7 @@ fn measure(backend: &str, url: &str, window: Duration) -> Row {
     drop(first);
     let warm_until = Instant::now() + WARM_UP;
     while Instant::now() < warm_until {
-        if let Some(f) = stream.wait_next(seq, Duration::from_secs(2)) {
+        if let Ok(f) = stream.wait_next(seq, Duration::from_secs(2)) {
             seq = f.seq();
         }
     }
@@ -58,7 +58,7 @@ fn measure(backend: &str, url: &str, window: Duration) -> Row {
     let t = Instant::now();
     let mut ages = Vec::new();
     while t.elapsed() < window {
-        let Some(f) = stream.wait_next(seq, Duration::from_secs(2)) else {
+        let Ok(f) = stream.wait_next(seq, Duration::from_secs(2)) else {
             break;
         };
         // Stamped when the frame is in hand: glass to read.

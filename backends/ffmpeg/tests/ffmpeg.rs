@@ -25,7 +25,7 @@ fn a_looping_file_starts_again() {
     };
     let s = start::<FfmpegBackend>(path.to_str().unwrap(), &config, &events);
     assert!(
-        s.wait_next(60, PATIENCE).is_some(),
+        s.wait_next(60, PATIENCE).is_ok(),
         "fewer than 60 frames from a 25-frame loop"
     );
     assert_eq!(events.count("end_of_stream"), 0);

@@ -7,6 +7,7 @@ use crate::LOG_TARGET;
 use crate::backend::CaptureBackend;
 use crate::error::{Error, ErrorKind, Result};
 use crate::stats::State;
+use crate::waiting::{Completion, StopFuture};
 use crate::wake::WakeSignal;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -40,15 +41,28 @@ impl RunControl {
     }
 }
 
-/// The stream's worker as its handles see it: the shared state and the run in progress.
+/// The stream's worker as its handles see it: the shared state, the run in progress and the
+/// stop in progress.
 pub(crate) struct Runner {
     pub(crate) shared: Arc<Shared>,
     running: Mutex<Option<Running>>,
+    /// The stop that took the last run and may still be finishing it (on another thread, for
+    /// `stop_async`). A second `stop()` and the next `start()` wait for it.
+    stopping: Mutex<Option<Arc<Completion>>>,
 }
 
 struct Running {
     control: Arc<RunControl>,
     handle: JoinHandle<()>,
+}
+
+/// A run taken out of `running`, its stop requested, to be finished by `finish_stop`.
+struct Stopping {
+    running: Running,
+    started: Instant,
+    completion: Arc<Completion>,
+    /// The stop ended the run (it had not ended by itself): its event streams end with it.
+    ended_by_stop: bool,
 }
 
 impl std::fmt::Debug for Runner {
@@ -62,11 +76,20 @@ impl Runner {
         Runner {
             shared,
             running: Mutex::new(None),
+            stopping: Mutex::new(None),
         }
     }
 
     fn lock_running(&self) -> MutexGuard<'_, Option<Running>> {
         self.running.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn lock_stopping(&self) -> MutexGuard<'_, Option<Arc<Completion>>> {
+        self.stopping.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn stop_in_progress(&self) -> Option<Arc<Completion>> {
+        self.lock_stopping().clone()
     }
 
     /// Whether a run is in progress (started, and not stopped, given up or finished).
@@ -91,6 +114,10 @@ impl Runner {
         if let Some(old) = running.take() {
             // The worker ended by itself (gave up or end of stream): it has returned.
             let _ = old.handle.join();
+        }
+        // A stop still finishing the last run (stop_async) mutes it first.
+        if let Some(stop) = self.stop_in_progress() {
+            stop.wait();
         }
         *running = Some(self.spawn::<B>(config)?);
         Ok(())
@@ -139,14 +166,88 @@ impl Runner {
     /// the supervisor up to the bound, mutes whatever is left, and leaves a thread that did not
     /// finish in time behind (counted in the stats). From inside a callback (on the supervising
     /// thread itself) it mutes and returns at once; the supervisor ends after the callback.
+    /// While another stop is finishing the run, waits for that one.
     pub(crate) fn stop(&self) {
-        let Some(running) = self.lock_running().take() else {
-            return;
+        match self.begin_stop() {
+            Some(stopping) => self.finish_stop(stopping),
+            None => {
+                if let Some(stop) = self.stop_in_progress() {
+                    stop.wait();
+                }
+            }
+        }
+    }
+
+    /// Requests the stop now and finishes it on a short-lived thread, so that the caller (an
+    /// async task) never blocks.
+    pub(crate) fn stop_async(self: &Arc<Self>) -> StopFuture {
+        let Some(stopping) = self.begin_stop() else {
+            let stop = self
+                .stop_in_progress()
+                .unwrap_or_else(|| Arc::new(Completion::finished()));
+            return StopFuture::new(stop);
         };
+        let completion = Arc::clone(&stopping.completion);
+        if stopping.running.handle.thread().id() == std::thread::current().id() {
+            // From a callback: muting does not wait for anything.
+            self.finish_stop(stopping);
+            return StopFuture::new(completion);
+        }
+        let handoff = Arc::new(Mutex::new(Some(stopping)));
+        let spawned = {
+            let (runner, handoff) = (Arc::clone(self), Arc::clone(&handoff));
+            std::thread::Builder::new()
+                .name("rtsp-stream-stop".into())
+                .spawn(move || {
+                    let stopping = handoff
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .take();
+                    if let Some(stopping) = stopping {
+                        runner.finish_stop(stopping);
+                    }
+                })
+        };
+        if spawned.is_err() {
+            // No thread to spare: finish here, still within stop_timeout.
+            let stopping = handoff
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+            if let Some(stopping) = stopping {
+                self.finish_stop(stopping);
+            }
+        }
+        StopFuture::new(completion)
+    }
+
+    /// Takes the run in progress and requests its stop.
+    fn begin_stop(&self) -> Option<Stopping> {
+        let mut running = self.lock_running();
+        let taken = running.take()?;
+        let completion = Arc::new(Completion::new());
+        *self.lock_stopping() = Some(Arc::clone(&completion));
+        drop(running);
         let started = Instant::now();
+        taken.control.request_stop();
+        let ended_by_stop = self.shared.slot.stop_requested(taken.control.run);
+        Some(Stopping {
+            running: taken,
+            started,
+            completion,
+            ended_by_stop,
+        })
+    }
+
+    fn finish_stop(&self, stopping: Stopping) {
+        let Stopping {
+            running,
+            started,
+            completion,
+            ended_by_stop,
+        } = stopping;
         let shared = &self.shared;
         let control = &running.control;
-        control.request_stop();
         let on_own_thread = std::thread::current().id() == running.handle.thread().id();
         let finished = !on_own_thread
             && control
@@ -155,10 +256,15 @@ impl Runner {
                     control.is_finished()
                 });
         // Mute first, then tidy up: from here on nothing of this run reaches the slot or the
-        // callbacks, whatever its threads are still doing.
-        shared.slot.deactivate(control.run);
-        shared.slot.clear(0);
-        shared.set_state_unchecked(State::Stopped);
+        // callbacks, whatever its threads are still doing. (Waiters were woken when the stop
+        // was requested; event streams end now, after the supervisor's last event.)
+        if shared.slot.deactivate(control.run) {
+            shared.slot.clear(0);
+            shared.set_state_unchecked(State::Stopped);
+        }
+        if ended_by_stop {
+            shared.subscribers.close_all();
+        }
         if finished {
             let _ = running.handle.join();
         } else if !on_own_thread {
@@ -170,6 +276,15 @@ impl Runner {
                 shared.request.options.stop_timeout
             );
         }
+        completion.complete();
+        let mut stopping = self.lock_stopping();
+        if stopping
+            .as_ref()
+            .is_some_and(|c| Arc::ptr_eq(c, &completion))
+        {
+            *stopping = None;
+        }
+        drop(stopping);
         log::info!(
             target: LOG_TARGET,
             "stream {} stopped in {:?}",

@@ -18,6 +18,7 @@ use crate::pool::FramePool;
 use crate::request::OpenRequest;
 use crate::slot::Slot;
 use crate::stats::{State, Stats};
+use crate::waiting::{EndReason, Subscribers};
 use arc_swap::ArcSwapOption;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -49,6 +50,8 @@ pub(crate) struct Shared {
     pub(crate) backend: &'static str,
     callbacks: Callbacks,
     pub(crate) slot: Slot,
+    /// The `events()` streams.
+    pub(crate) subscribers: Subscribers,
     pub(crate) props: ArcSwapOption<StreamProps>,
     pub(crate) threads: Threads,
     state: AtomicU8,
@@ -83,6 +86,7 @@ impl Shared {
             backend,
             callbacks,
             slot: Slot::new(),
+            subscribers: Subscribers::default(),
             props: ArcSwapOption::const_empty(),
             threads: Threads::default(),
             state: AtomicU8::new(State::Stopped.to_u8()),
@@ -106,6 +110,14 @@ impl Shared {
 
     pub(crate) fn set_state_unchecked(&self, state: State) {
         self.state.store(state.to_u8(), Ordering::Release);
+    }
+
+    /// Ends `run` by itself (given up, or the source ended): wakes every waiter and ends the
+    /// event streams, after the events already queued.
+    fn end_run(&self, run: u64, reason: EndReason) {
+        if self.slot.end(run, reason) {
+            self.subscribers.close_all();
+        }
     }
 
     pub(crate) fn reconnects(&self) -> u64 {

@@ -14,6 +14,7 @@ use crate::event::{DisconnectReason, Event};
 use crate::frame::StreamProps;
 use crate::options::StreamOptions;
 use crate::stats::State;
+use crate::waiting::EndReason;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -139,6 +140,7 @@ impl<B: CaptureBackend> Supervisor<B> {
                 log::info!(target: LOG_TARGET, "stream {source}: end of stream");
                 self.set_state(State::Finished);
                 self.emit(Event::EndOfStream);
+                self.shared.end_run(self.control.run, EndReason::Finished);
             }
             Ending::GaveUp(error) => {
                 log::error!(
@@ -147,7 +149,13 @@ impl<B: CaptureBackend> Supervisor<B> {
                     self.failures
                 );
                 self.set_state(State::GaveUp);
-                self.emit(Event::GaveUp { error });
+                self.emit(Event::GaveUp {
+                    error: Arc::clone(&error),
+                });
+                // Waiters learn of it before the callbacks run: a slow callback holds up
+                // nobody but the supervisor.
+                self.shared
+                    .end_run(self.control.run, EndReason::GaveUp((*error).clone()));
                 self.call_all(&self.shared.callbacks.on_reconnect_failure);
             }
         }
@@ -227,16 +235,18 @@ impl<B: CaptureBackend> Supervisor<B> {
             if let Some(end) = end {
                 break end;
             }
+            // Before `exited`: a stop mutes the connection, and its capture thread may end
+            // because of that.
+            if self.control.stop_requested() {
+                self.end_capture(&mut session, opts.stop_timeout / 2);
+                return Outcome::Stopped;
+            }
             if exited {
                 let error = Error::core(
                     ErrorKind::Other,
                     "the capture thread ended without a reason",
                 );
                 break self.failed(error, phase, false);
-            }
-            if self.control.stop_requested() {
-                self.end_capture(&mut session, opts.stop_timeout / 2);
-                return Outcome::Stopped;
             }
             // The one place a phase's deadline is computed; streaming is watched from the
             // newest frame on.
@@ -463,6 +473,8 @@ impl<B: CaptureBackend> Supervisor<B> {
         if !self.shared.slot.is_active(self.control.run) {
             return;
         }
+        // Queued before the callbacks run, so a slow callback does not delay async consumers.
+        self.shared.subscribers.publish(&event);
         for callback in &self.shared.callbacks.on_event {
             guarded("on_event", || callback(&event));
         }

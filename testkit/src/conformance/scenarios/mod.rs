@@ -125,7 +125,7 @@ pub fn first_frame<B: CaptureBackend>(
 ) -> Arc<Frame> {
     stream
         .wait_next(0, PATIENCE)
-        .unwrap_or_else(|| panic!("no frame; events {:?}", events.names()))
+        .unwrap_or_else(|e| panic!("{e}: no frame; events {:?}", events.names()))
 }
 
 /// For a backend's own network tests: the suite's lock (one network scenario at a time) and
@@ -186,7 +186,7 @@ pub(crate) fn next_connection_frame<B: CaptureBackend>(
     loop {
         let frame = stream
             .wait_next(seq, PATIENCE)
-            .unwrap_or_else(|| panic!("no frame after {what}; events {:?}", events.names()));
+            .unwrap_or_else(|e| panic!("{e}: no frame after {what}; events {:?}", events.names()));
         if frame.generation() > after.generation() {
             return frame;
         }

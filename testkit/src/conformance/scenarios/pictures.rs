@@ -23,9 +23,12 @@ pub fn first_frame_and_pixel_formats<B: CaptureBackend>(config: &B::Config, can:
             .start()
             .unwrap();
         let t = Instant::now();
-        let frame = stream
-            .wait_next(0, FIRST_FRAME)
-            .unwrap_or_else(|| panic!("no {format} frame within 5 s; events {:?}", events.names()));
+        let frame = stream.wait_next(0, FIRST_FRAME).unwrap_or_else(|e| {
+            panic!(
+                "{e}: no {format} frame within 5 s; events {:?}",
+                events.names()
+            )
+        });
         assert!(t.elapsed() <= FIRST_FRAME);
         assert_eq!((frame.width(), frame.height()), (320, 240));
         assert_eq!(frame.pixel_format(), format);
@@ -75,7 +78,7 @@ pub fn joining_mid_stream_starts_at_a_decodable_frame<B: CaptureBackend>(config:
             .unwrap();
         let frame = joiner
             .wait_next(0, FIRST_FRAME)
-            .unwrap_or_else(|| panic!("join {join}: no frame; events {:?}", events.names()));
+            .unwrap_or_else(|e| panic!("{e}: join {join}: no frame; events {:?}", events.names()));
         assert_ne!(frame.is_key_frame(), Some(false), "join {join}");
         assert_pattern_colours(&frame);
         joiner.stop();
@@ -97,7 +100,7 @@ pub fn other_codecs_decode<B: CaptureBackend>(config: &B::Config) {
             .unwrap();
         let frame = stream
             .wait_next(0, PATIENCE)
-            .unwrap_or_else(|| panic!("no {codec:?} frame; events {:?}", events.names()));
+            .unwrap_or_else(|e| panic!("{e}: no {codec:?} frame; events {:?}", events.names()));
         assert_eq!((frame.width(), frame.height()), (320, 240));
         assert_pattern_colours(&frame);
         let props = stream.props().expect("props while a frame is in hand");
@@ -121,14 +124,14 @@ pub fn large_pictures_decode_cleanly<B: CaptureBackend>(config: &B::Config) {
         .unwrap();
     let first = stream
         .wait_next(0, PATIENCE)
-        .unwrap_or_else(|| panic!("no 720p frame; events {:?}", events.names()));
+        .unwrap_or_else(|e| panic!("{e}: no 720p frame; events {:?}", events.names()));
     assert_eq!((first.width(), first.height()), (1280, 720));
     assert_pattern_colours(&first);
     let (start, t) = (stream.stats().frames_decoded, Instant::now());
     let window = Duration::from_secs(3);
     let mut seq = first.seq();
     while t.elapsed() < window {
-        if let Some(f) = stream.wait_next(seq, Duration::from_secs(1)) {
+        if let Ok(f) = stream.wait_next(seq, Duration::from_secs(1)) {
             seq = f.seq();
         }
     }
@@ -147,7 +150,7 @@ pub fn props_match_the_server<B: CaptureBackend>(config: &B::Config) {
     let stream = builder::<B>(&server.url(), config, &events)
         .start()
         .unwrap();
-    assert!(stream.wait_next(0, FIRST_FRAME).is_some(), "no frame");
+    assert!(stream.wait_next(0, FIRST_FRAME).is_ok(), "no frame");
     assert_eq!((stream.frame_width(), stream.frame_height()), (320, 240));
     // Nominal, or measured when the backend cannot tell: wait for the measurement to settle.
     wait_until(PATIENCE, "fps close to 15", || {
@@ -203,9 +206,9 @@ pub fn resolution_changes_within_a_session<B: CaptureBackend>(config: &B::Config
         server.change_resolution_in_session(size.0, size.1);
         let mut new_size_frames = 0;
         while new_size_frames < 10 {
-            let frame = stream.wait_next(last.seq(), PATIENCE).unwrap_or_else(|| {
+            let frame = stream.wait_next(last.seq(), PATIENCE).unwrap_or_else(|e| {
                 panic!(
-                    "no frame after the change to {size:?}; events {:?}",
+                    "no frame after the change to {size:?} ({e}); events {:?}",
                     events.names()
                 )
             });
