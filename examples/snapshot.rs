@@ -1,6 +1,6 @@
-//! Snapshot: the newest frame, written as a PNG file.
+//! Snapshot: the newest frame, written as a PNG (or JPEG) file with `Frame::save`.
 //!
-//! `cargo run --example snapshot --features ffmpeg -- [URL] [--out FILE.png]`
+//! `cargo run --example snapshot --features ffmpeg,image -- [URL] [--out FILE.png]`
 
 #[path = "support/mod.rs"]
 mod support;
@@ -22,7 +22,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let frame = stream
         .wait_next(0, Duration::from_secs(10))
         .map_err(|e| format!("no frame within 10 s: {e}"))?;
-    support::write_png(&frame, out.as_ref())?;
+    support::write_snapshot(&frame, out.as_ref())?;
     println!(
         "wrote {out}: {}x{} frame {}",
         frame.width(),

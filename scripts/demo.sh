@@ -10,4 +10,4 @@ if ! command -v cargo >/dev/null 2>&1; then
   exit 1
 fi
 bash scripts/install-system-packages.sh
-exec cargo run --release --example watch --features gstreamer,ffmpeg,opencv -- "$@"
+exec cargo run --release --example watch --features gstreamer,ffmpeg,opencv,image -- "$@"

@@ -21,11 +21,23 @@ cargo clippy --workspace --all-targets --all-features -- -D warnings
 bash scripts/check-portability.sh
 
 step "feature matrix: the facade with each decoder alone and with none"
-for features in "" mock ffmpeg gstreamer opencv webcam; do
+for features in "" mock retina ffmpeg gstreamer opencv webcam image,ndarray; do
   echo "-- features: ${features:-none}"
   cargo clippy -q -p rtsp-stream --no-default-features ${features:+--features "$features"} \
     --all-targets -- -D warnings
 done
+
+step "the small reader with retina alone links no system decoder library"
+cargo build -q -p rtsp-stream --no-default-features --features retina --example reader
+if command -v ldd >/dev/null 2>&1; then
+  if ldd target/debug/examples/reader | grep -E 'libav|libgst|libopencv'; then
+    echo "the retina-only reader links a system decoder library (above)" >&2
+    exit 1
+  fi
+  echo "reader: no libav*, libgst* or libopencv* linked"
+else
+  echo "ldd not found: the reader's libraries are not checked"
+fi
 
 mkdir -p target
 step "tests, every crate with every feature"
@@ -36,6 +48,13 @@ bash scripts/check-test-counts.sh target/test-output.txt .ci/expected-suites
 step "the facade's tests with no decoder and with the mock alone"
 cargo test -p rtsp-stream --no-default-features
 cargo test -p rtsp-stream --no-default-features --features mock
+
+step "the automatic choice of a backend, per source, with each decoder alone"
+for features in retina ffmpeg gstreamer opencv webcam; do
+  echo "-- features: mock,$features"
+  cargo test -q -p rtsp-stream --no-default-features --features "mock,$features" \
+    --test any_backend auto_chooses_per_source
+done
 
 step "packaging"
 cargo package --workspace --no-verify --allow-dirty

@@ -1,16 +1,20 @@
 //! Choosing a backend at run time.
 
 use rtsp_stream_core::raw::{Capture, CaptureContext, FrameSink, OpenRequest, ReadStatus};
-use rtsp_stream_core::{CaptureBackend, Error, ErrorKind, Result, StreamProps};
+use rtsp_stream_core::{CaptureBackend, Error, ErrorKind, Result, SourceUrl, StreamProps};
 
-/// The environment variable [`AnyConfig::from_env`] reads a backend name from.
+/// The environment variable a default [`AnyConfig`] (and [`AnyConfig::from_env`]) reads a
+/// backend name from: `retina`, `gstreamer`, `ffmpeg`, `opencv`, `webcam`, `mock` or `auto`.
 pub const BACKEND_ENV_VAR: &str = "RTSP_STREAM_BACKEND";
 
 /// A backend chosen at run time among the ones compiled in.
 ///
 /// `VideoStream<AnyBackend>` is the same stream whatever decoder runs it, so an application
 /// can switch decoders by configuration. The choice is the [`AnyConfig`] the stream is built
-/// with: [`AnyConfig::by_name`], [`AnyConfig::from_env`] or [`AnyConfig::auto`] (the default).
+/// with: [`AnyConfig::by_name`], [`AnyConfig::auto`], or the default, [`AnyConfig::Auto`]: the
+/// decoder [`RTSP_STREAM_BACKEND`](BACKEND_ENV_VAR) names, else the first compiled-in one.
+/// The choice is made when the stream is built; a name that is not compiled in, or a build
+/// with no decoder at all, is an error from `start()` that lists the compiled-in decoders.
 #[derive(Debug, Clone, Copy)]
 pub struct AnyBackend;
 
@@ -32,8 +36,8 @@ macro_rules! backends {
         #[non_exhaustive]
         #[derive(Debug, Clone, Default)]
         pub enum AnyConfig {
-            /// Resolve at open time: the first compiled-in backend in
-            /// [`AnyConfig::PRIORITY`].
+            /// The decoder [`RTSP_STREAM_BACKEND`](BACKEND_ENV_VAR) names, else the first
+            /// compiled-in one in [`AnyConfig::PRIORITY`]; chosen when the stream is built.
             #[default]
             Auto,
             $(
@@ -74,7 +78,7 @@ macro_rules! backends {
             /// The name of the backend this configuration runs (`Auto` resolved).
             fn resolved_name(&self) -> &'static str {
                 match self {
-                    AnyConfig::Auto => Self::auto().map_or("auto", |c| c.name()),
+                    AnyConfig::Auto => Self::from_env().map_or("auto", |c| c.name()),
                     $(
                         #[cfg(feature = $feature)]
                         AnyConfig::$variant(_) => <$backend as CaptureBackend>::NAME,
@@ -84,7 +88,7 @@ macro_rules! backends {
 
             fn open_capture(&self, request: &OpenRequest, ctx: &CaptureContext) -> Result<AnyCapture> {
                 match self {
-                    AnyConfig::Auto => Self::auto()?.open_capture(request, ctx),
+                    AnyConfig::Auto => Self::from_env()?.open_capture(request, ctx),
                     $(
                         #[cfg(feature = $feature)]
                         AnyConfig::$variant(config) => {
@@ -99,6 +103,8 @@ macro_rules! backends {
 }
 
 backends! {
+    /// RTSP through retina, decoded by openh264 or libavcodec.
+    "retina" => Retina(rtsp_stream_retina::RetinaBackend),
     /// GStreamer.
     "gstreamer" => Gstreamer(rtsp_stream_gstreamer::GstreamerBackend),
     /// FFmpeg.
@@ -129,9 +135,50 @@ fn unavailable(name: &str) -> Error {
 }
 
 impl AnyConfig {
-    /// The order [`auto`](AnyConfig::auto) tries backends in: lowest latency first. The mock
-    /// is never chosen automatically.
-    pub const PRIORITY: &'static [&'static str] = &["gstreamer", "ffmpeg", "opencv", "webcam"];
+    /// The order [`auto`](AnyConfig::auto) and [`auto_for`](AnyConfig::auto_for) try backends
+    /// in, as measured (BENCHMARKS.md): retina first (lowest latency with the lowest CPU, but
+    /// RTSP only), GStreamer (lowest latency for everything else), FFmpeg, OpenCV (slowest to
+    /// the first frame), the webcam last (local cameras only). The mock is never chosen
+    /// automatically.
+    pub const PRIORITY: &'static [&'static str] =
+        &["retina", "gstreamer", "ffmpeg", "opencv", "webcam"];
+
+    /// Whether the backend called `name` opens `source` at all: retina `rtsp://` only, the
+    /// webcam device indices and `/dev/video*` or `/dev/v4l/…` paths only, GStreamer and
+    /// FFmpeg everything but those devices, OpenCV everything.
+    pub fn accepts(name: &str, source: &SourceUrl) -> bool {
+        let device = is_device(source);
+        match name {
+            "retina" => source.scheme().as_deref() == Some("rtsp"),
+            "webcam" => device,
+            "gstreamer" | "ffmpeg" => !device,
+            "opencv" => true,
+            _ => false,
+        }
+    }
+
+    /// The first compiled-in backend in [`PRIORITY`](AnyConfig::PRIORITY) order that
+    /// [`accepts`](AnyConfig::accepts) `source`: what [`AnyConfig::Auto`] resolves to when
+    /// `RTSP_STREAM_BACKEND` is unset.
+    pub fn auto_for(source: &SourceUrl) -> Result<AnyConfig> {
+        let available = Self::available();
+        let chosen = Self::PRIORITY
+            .iter()
+            .filter(|name| available.contains(name))
+            .find(|name| Self::accepts(name, source));
+        match chosen {
+            Some(name) => Self::by_name(name),
+            None if available.iter().all(|n| *n == "mock") => Self::auto(),
+            None => Err(Error::new(
+                ErrorKind::BackendUnavailable,
+                "any",
+                format!(
+                    "none of the compiled-in decoders ({available:?}) opens {source}; retina \
+                     reads rtsp:// only and the webcam local cameras only"
+                ),
+            )),
+        }
+    }
 
     /// Names of the backends compiled into this build, in priority order (`"mock"` last).
     pub fn available() -> Vec<&'static str> {
@@ -151,8 +198,11 @@ impl AnyConfig {
             None => Err(Error::new(
                 ErrorKind::BackendUnavailable,
                 "any",
-                "no decoder backend is compiled in; enable one of the features \
-                 \"gstreamer\", \"ffmpeg\", \"opencv\", \"webcam\"",
+                format!(
+                    "no decoder backend is compiled in (available: {:?}); enable one of the \
+                     features \"retina\", \"gstreamer\", \"ffmpeg\", \"opencv\", \"webcam\"",
+                    Self::available()
+                ),
             )),
         }
     }
@@ -181,6 +231,20 @@ impl CaptureBackend for AnyBackend {
         config.resolved_name()
     }
 
+    fn resolve(config: &AnyConfig, source: &SourceUrl) -> Result<AnyConfig> {
+        match config {
+            AnyConfig::Auto => match std::env::var(BACKEND_ENV_VAR) {
+                Ok(name) if !matches!(name.trim().to_ascii_lowercase().as_str(), "" | "auto") => {
+                    AnyConfig::by_name(&name)
+                }
+                _ => AnyConfig::auto_for(source),
+            },
+            // Unreachable in a build without any backend, where `Auto` is the only variant.
+            #[allow(unreachable_patterns)]
+            chosen => Ok(chosen.clone()),
+        }
+    }
+
     fn open(cfg: &AnyConfig, req: &OpenRequest, ctx: &CaptureContext) -> Result<AnyCapture> {
         cfg.open_capture(req, ctx)
     }
@@ -198,4 +262,10 @@ impl Capture for AnyCapture {
     fn close(&mut self, ctx: &CaptureContext) {
         self.0.close(ctx)
     }
+}
+
+/// A local camera: a device index, `/dev/video*` or a `/dev/v4l/…` path.
+fn is_device(source: &SourceUrl) -> bool {
+    let text = source.expose().trim();
+    text.parse::<u32>().is_ok() || text.starts_with("/dev/video") || text.starts_with("/dev/v4l/")
 }

@@ -41,10 +41,15 @@ pub use rtsp_stream_core::{
     redact_text,
 };
 
-/// The scripted mock backend and the tools to drive it, for testing applications without a
-/// camera.
+#[cfg(feature = "image")]
+#[cfg_attr(docsrs, doc(cfg(feature = "image")))]
+pub use rtsp_stream_core::ImageView;
+
+// No doc comment of its own: the core module's explanation (the test helpers and how to use
+// them) is what the facade shows.
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
+#[doc(inline)]
 pub use rtsp_stream_core::mock;
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
@@ -82,3 +87,12 @@ pub use rtsp_stream_webcam as webcam;
 #[cfg(feature = "webcam")]
 #[cfg_attr(docsrs, doc(cfg(feature = "webcam")))]
 pub use rtsp_stream_webcam::{WebcamBackend, WebcamConfig, list_devices};
+
+/// The retina backend (feature `retina`): RTSP through the retina crate, decoded by openh264
+/// (or libavcodec with the `ffmpeg` feature too).
+#[cfg(feature = "retina")]
+#[cfg_attr(docsrs, doc(cfg(feature = "retina")))]
+pub use rtsp_stream_retina as retina;
+#[cfg(feature = "retina")]
+#[cfg_attr(docsrs, doc(cfg(feature = "retina")))]
+pub use rtsp_stream_retina::{RetinaBackend, RetinaConfig, RetinaDecoder};

@@ -93,6 +93,36 @@ fn quickstart_reads_thirty_frames() {
     assert!(stdout.contains("640x480"), "{stdout}");
 }
 
+/// The default `AnyConfig` honours `RTSP_STREAM_BACKEND`: each decoder by name runs the
+/// quickstart, and a misspelt name stops it with an error that lists the compiled-in ones.
+#[test]
+fn the_environment_variable_picks_the_decoder_and_a_misspelt_one_is_an_error() {
+    for name in decoders() {
+        let out = run_with_env("quickstart", &[], &[("RTSP_STREAM_BACKEND", name)], LIMIT);
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{name}: {stdout}\n{stderr}");
+        assert!(
+            stdout
+                .lines()
+                .last()
+                .is_some_and(|l| l.starts_with(&format!("{name} at "))),
+            "{name} did not run:\n{stdout}"
+        );
+    }
+    let out = run_with_env(
+        "quickstart",
+        &[],
+        &[("RTSP_STREAM_BACKEND", "ffmpge")],
+        LIMIT,
+    );
+    let (stdout, stderr) = text(&out);
+    assert!(!out.status.success(), "a misspelt decoder ran:\n{stdout}");
+    assert!(stderr.contains("ffmpge"), "{stderr}");
+    for name in AnyConfig::available() {
+        assert!(stderr.contains(name), "{name} not listed:\n{stderr}");
+    }
+}
+
 #[test]
 fn read_file_iterates_to_the_end_of_the_file() {
     let stdout = ok("read_file", &[], LIMIT);
@@ -227,11 +257,14 @@ fn swap_backend_runs_the_same_code_on_every_decoder() {
     }
 }
 
+/// The README's `MockBackend` recipe, 200 times in a row: deterministic under any load.
 #[cfg(feature = "mock")]
 #[test]
-fn mock_test_passes() {
-    let stdout = ok("mock_test", &[], LIMIT);
-    assert!(stdout.contains("alarm raised"), "{stdout}");
+fn mock_test_recipe_passes_two_hundred_times() {
+    let stdout = ok("mock_test", &["--repeat", "200"], LIMIT);
+    assert!(stdout.contains("alarm raised after 5s"), "{stdout}");
+    assert!(stdout.contains("5 reconnection attempts"), "{stdout}");
+    assert!(stdout.contains("200 run(s), all passed"), "{stdout}");
 }
 
 /// Every line of `watch --json` is one JSON object of the documented shape.

@@ -3,6 +3,7 @@
 use crate::context::CaptureContext;
 use crate::error::Result;
 use crate::frame::{FrameSink, StreamProps};
+use crate::redact::SourceUrl;
 use crate::request::OpenRequest;
 
 /// A decoder that [`VideoStream`](crate::VideoStream) can run.
@@ -70,6 +71,15 @@ pub trait CaptureBackend: Send + Sync + 'static {
         Self::NAME
     }
 
+    /// The configuration a stream of `source` runs, decided once when the stream is built:
+    /// for backends that choose among others at run time (`AnyBackend` reads its environment
+    /// variable and picks a decoder here). An error is permanent and is what `start()`
+    /// returns. The default runs `config` as it is.
+    fn resolve(config: &Self::Config, source: &SourceUrl) -> Result<Self::Config> {
+        let _ = source;
+        Ok(config.clone())
+    }
+
     /// Opens `request.source()` and returns once the stream is ready to read (its parameters
     /// known, or at least the connection established). Called on the capture thread; must
     /// honour `ctx` (see the trait docs). The request's
@@ -83,6 +93,7 @@ pub trait CaptureBackend: Send + Sync + 'static {
 }
 
 /// What [`Capture::read`] produced.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReadStatus {
     /// A frame was written into the sink.

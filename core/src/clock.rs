@@ -161,6 +161,17 @@ impl ManualClock {
         .is_some()
     }
 
+    /// Waits (in real time, at most `timeout`) until a thread sleeps on this clock exactly
+    /// `after` from now, then advances by `after`. Returns whether it did (time is unchanged
+    /// otherwise). The safe way to move a stream through one known wait.
+    pub fn advance_when_parked(&self, after: Duration, timeout: Duration) -> bool {
+        let parked = self.wait_for_sleeper_after(after, timeout);
+        if parked {
+            self.advance(after);
+        }
+        parked
+    }
+
     /// Waits for a sleeper and advances time to its deadline. Returns the step taken.
     pub fn advance_to_next_sleeper(&self, timeout: Duration) -> Option<Duration> {
         let step = self.wait_for_sleeper(timeout)?;

@@ -3,9 +3,13 @@
 use crate::clock::{Clock, after};
 use crate::error::{Error, ErrorKind, Result};
 use crate::event::Notice;
+use crate::waiting::WakerSlab;
 use crate::wake::WakeSignal;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 /// The capture thread's link to the stream: cancellation, the current deadline, and a way to
@@ -28,6 +32,9 @@ struct ContextInner {
     decode_errors: Arc<AtomicU64>,
     notices: Mutex<Vec<Notice>>,
     backend: &'static str,
+    /// Counts cancellations and deadline moves; the tasks of async backends waiting for the
+    /// next one are under the lock.
+    revision: Mutex<(u64, WakerSlab)>,
 }
 
 impl std::fmt::Debug for CaptureContext {
@@ -68,6 +75,7 @@ impl CaptureContext {
                 decode_errors,
                 notices: Mutex::new(Vec::new()),
                 backend,
+                revision: Mutex::new((0, WakerSlab::default())),
             }),
         }
     }
@@ -152,6 +160,45 @@ impl CaptureContext {
         )
     }
 
+    /// A future that resolves at the next cancellation or move of the deadline after this
+    /// call: the hook of backends that run async code (e.g. on a current-thread tokio runtime
+    /// on the capture thread). Such a backend races each await against this future and a timer
+    /// for [`remaining`](Self::remaining), and takes a fresh one after every wake-up:
+    ///
+    /// ```ignore
+    /// loop {
+    ///     let changed = ctx.changed();
+    ///     ctx.checkpoint("reading")?;
+    ///     tokio::select! {
+    ///         item = &mut next => break item,
+    ///         () = changed => continue,
+    ///         () = sleep(ctx.remaining().unwrap_or(Duration::MAX)) => continue,
+    ///     }
+    /// }
+    /// ```
+    ///
+    /// No polling and no thread: the stream's cancellation and every new deadline wake the
+    /// registered tasks. The future is `Send` and owns what it needs; dropping it removes
+    /// its waker.
+    pub fn changed(&self) -> ContextChanged {
+        let seen = self.lock_revision().0;
+        ContextChanged {
+            inner: Arc::clone(&self.inner),
+            seen,
+            key: None,
+        }
+    }
+
+    fn lock_revision(&self) -> std::sync::MutexGuard<'_, (u64, WakerSlab)> {
+        self.inner.revision_lock()
+    }
+
+    fn bump_revision(&self) {
+        let mut revision = self.lock_revision();
+        revision.0 += 1;
+        revision.1.wake_all();
+    }
+
     /// Reports a notice (e.g. a transport fallback); the stream turns it into an event.
     pub fn notify(&self, notice: Notice) {
         self.inner
@@ -173,6 +220,7 @@ impl CaptureContext {
         self.inner
             .deadline
             .store(nanos.min(u64::MAX as u128 - 1) as u64, Ordering::Release);
+        self.bump_revision();
     }
 
     /// Blocks until `done` returns true (`true`) or the connection is cancelled (`false`).
@@ -199,6 +247,7 @@ impl CaptureContext {
     pub(crate) fn cancel(&self) {
         self.inner.cancelled.store(true, Ordering::Release);
         self.inner.wake.wake();
+        self.bump_revision();
     }
 
     pub(crate) fn take_notices(&self) -> Vec<Notice> {
@@ -214,5 +263,105 @@ impl CaptureContext {
     /// Decode errors reported so far (on this stream, when run by one).
     pub fn decode_errors(&self) -> u64 {
         self.inner.decode_errors.load(Ordering::Relaxed)
+    }
+}
+
+impl ContextInner {
+    fn revision_lock(&self) -> std::sync::MutexGuard<'_, (u64, WakerSlab)> {
+        self.revision.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The future of [`CaptureContext::changed`]: ready once the connection has been cancelled or
+/// given a new deadline since it was made.
+#[must_use = "futures do nothing unless awaited"]
+pub struct ContextChanged {
+    inner: Arc<ContextInner>,
+    seen: u64,
+    key: Option<usize>,
+}
+
+impl std::fmt::Debug for ContextChanged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContextChanged")
+            .field("seen", &self.seen)
+            .finish()
+    }
+}
+
+impl Future for ContextChanged {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        let mut revision = this.inner.revision_lock();
+        if revision.0 != this.seen {
+            revision.1.remove(&mut this.key);
+            return Poll::Ready(());
+        }
+        revision.1.register(&mut this.key, cx.waker());
+        Poll::Pending
+    }
+}
+
+impl Drop for ContextChanged {
+    fn drop(&mut self) {
+        if self.key.is_some() {
+            self.inner.revision_lock().1.remove(&mut self.key);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::SystemClock;
+    use std::sync::atomic::AtomicUsize;
+    use std::task::{Wake, Waker};
+
+    struct CountingWaker(AtomicUsize);
+
+    impl Wake for CountingWaker {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn poll(fut: &mut ContextChanged, waker: &Waker) -> Poll<()> {
+        Pin::new(fut).poll(&mut Context::from_waker(waker))
+    }
+
+    #[test]
+    fn changed_is_woken_by_a_new_deadline_and_by_cancel() {
+        let ctx = CaptureContext::new(Arc::new(SystemClock), "t");
+        let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
+        let waker = Waker::from(Arc::clone(&counter));
+
+        let mut first = ctx.changed();
+        assert!(poll(&mut first, &waker).is_pending());
+        assert!(poll(&mut first, &waker).is_pending(), "nothing changed yet");
+        ctx.set_deadline_in(Duration::from_secs(5));
+        assert_eq!(counter.0.load(Ordering::SeqCst), 1, "woken by the deadline");
+        assert!(poll(&mut first, &waker).is_ready());
+
+        let mut second = ctx.changed();
+        assert!(poll(&mut second, &waker).is_pending());
+        ctx.cancel();
+        assert_eq!(counter.0.load(Ordering::SeqCst), 2, "woken by cancel");
+        assert!(poll(&mut second, &waker).is_ready());
+    }
+
+    #[test]
+    fn a_dropped_changed_future_leaves_no_waker() {
+        let ctx = CaptureContext::new(Arc::new(SystemClock), "t");
+        let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
+        let waker = Waker::from(Arc::clone(&counter));
+        for _ in 0..1000 {
+            let mut fut = ctx.changed();
+            assert!(poll(&mut fut, &waker).is_pending());
+        }
+        assert_eq!(ctx.lock_revision().1.len(), 0);
+        ctx.cancel();
+        assert_eq!(counter.0.load(Ordering::SeqCst), 0);
     }
 }

@@ -125,6 +125,14 @@ impl fmt::Display for Error {
     }
 }
 
+/// Errors are equal when their kind, backend and message are: sources are not compared (a
+/// decoder's error type need not be comparable).
+impl PartialEq for Error {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind && self.backend == other.backend && self.message == other.message
+    }
+}
+
 impl StdError for Error {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
         self.source

@@ -19,18 +19,16 @@ pub enum Notice {
     },
 }
 
-/// Why a connection ended.
+/// Why an announced connection (one that sent [`Event::Connected`]) dropped. The ends of the
+/// stream itself are events of their own ([`Event::EndOfStream`], [`Event::Stopped`],
+/// [`Event::GaveUp`]).
 #[non_exhaustive]
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum DisconnectReason {
     /// No new frame for `stall_timeout` (or no first frame within `first_frame_timeout`).
     Stalled,
     /// The backend reported an error.
     Error(Arc<Error>),
-    /// The source ended (end of a file).
-    EndOfStream,
-    /// `stop()` was called.
-    Stopped,
 }
 
 impl std::fmt::Display for DisconnectReason {
@@ -38,16 +36,16 @@ impl std::fmt::Display for DisconnectReason {
         match self {
             DisconnectReason::Stalled => f.write_str("stalled"),
             DisconnectReason::Error(e) => write!(f, "{e}"),
-            DisconnectReason::EndOfStream => f.write_str("end of stream"),
-            DisconnectReason::Stopped => f.write_str("stopped"),
         }
     }
 }
 
 /// A step of the stream's life, passed to the `on_event` callback on the stream's supervising
 /// thread, in the order they happen.
+///
+/// Events compare equal when they say the same thing (errors by kind, backend and message).
 #[non_exhaustive]
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// An attempt to open the source begins. `attempt` counts consecutive attempts since the
     /// last connection that delivered a frame (1 for the first).
@@ -55,7 +53,11 @@ pub enum Event {
         /// Consecutive attempt number, from 1.
         attempt: u32,
     },
-    /// The source is open.
+    /// The source is open and its picture size known: at once when the backend knows the size
+    /// on opening, else together with the first frame (just before
+    /// [`FirstFrame`](Event::FirstFrame)). A connection that opens but never delivers a frame
+    /// of a size unknown at opening is a failed attempt, without `Connected` or
+    /// `Disconnected`.
     Connected {
         /// What the backend knows about the stream.
         props: StreamProps,
@@ -78,7 +80,7 @@ pub enum Event {
         /// How long the stream went without a frame.
         after: Duration,
     },
-    /// The connection ended.
+    /// An announced connection ([`Connected`](Event::Connected)) ended.
     Disconnected {
         /// Why.
         reason: DisconnectReason,

@@ -44,7 +44,9 @@ impl fmt::Display for PixelFormat {
     }
 }
 
-/// What a backend knows about the stream it opened. Unknown values are `None` or 0.
+/// What a backend knows about the stream it opened. Unknown values are `None` or 0. Backends
+/// start from [`StreamProps::new`] (or `default()`) and set the fields they know.
+#[non_exhaustive]
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StreamProps {
     /// Nominal frames per second, when the source declares a plausible one (1–120).
@@ -60,6 +62,17 @@ pub struct StreamProps {
     /// RTSP transport actually in use ([`Transport::Tcp`] or [`Transport::Udp`]), where the
     /// backend knows it.
     pub transport: Option<Transport>,
+}
+
+impl StreamProps {
+    /// Props of a `width` × `height` stream, nothing else known.
+    pub fn new(width: u32, height: u32) -> Self {
+        StreamProps {
+            width,
+            height,
+            ..StreamProps::default()
+        }
+    }
 }
 
 /// A decoded frame, shared as `Arc<Frame>` between the stream and its readers.
@@ -159,17 +172,45 @@ impl Frame {
         &self.data
     }
 
-    /// One row's pixels, without padding.
+    /// One row's pixels, without padding. Panics if `y` ≥ height.
     pub fn row(&self, y: u32) -> &[u8] {
-        let start = y as usize * self.stride;
-        &self.data[start..start + self.width as usize * self.format.bytes_per_pixel()]
+        self.get_row(y).unwrap_or_else(|| {
+            panic!(
+                "row {y} is outside the {}×{} frame",
+                self.width, self.height
+            )
+        })
     }
 
-    /// The pixel at (x, y): 3 bytes for colour formats, 1 for gray.
+    /// One row's pixels, without padding; `None` if `y` ≥ height.
+    pub fn get_row(&self, y: u32) -> Option<&[u8]> {
+        if y >= self.height {
+            return None;
+        }
+        let start = y as usize * self.stride;
+        self.data
+            .get(start..start + self.width as usize * self.format.bytes_per_pixel())
+    }
+
+    /// The pixel at (x, y): 3 bytes for colour formats, 1 for gray. Panics if (x, y) is
+    /// outside the frame.
     pub fn pixel(&self, x: u32, y: u32) -> &[u8] {
+        self.get_pixel(x, y).unwrap_or_else(|| {
+            panic!(
+                "pixel ({x}, {y}) is outside the {}×{} frame",
+                self.width, self.height
+            )
+        })
+    }
+
+    /// The pixel at (x, y); `None` if it is outside the frame (x ≥ width or y ≥ height).
+    pub fn get_pixel(&self, x: u32, y: u32) -> Option<&[u8]> {
+        if x >= self.width {
+            return None;
+        }
         let bpp = self.format.bytes_per_pixel();
-        let start = y as usize * self.stride + x as usize * bpp;
-        &self.data[start..start + bpp]
+        let start = x as usize * bpp;
+        self.get_row(y)?.get(start..start + bpp)
     }
 }
 
@@ -300,5 +341,31 @@ impl<'a> FrameSink<'a> {
 
     pub(crate) fn is_filled(&self) -> bool {
         self.filled
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pixels_and_rows_outside_the_frame_are_refused() {
+        let mut frame = Frame::empty();
+        frame.width = 2;
+        frame.height = 2;
+        frame.stride = 8;
+        frame.data = (0..16).collect();
+        assert_eq!(frame.pixel(1, 1), &[11, 12, 13]);
+        // (width, 0) used to be the padding, and (0, 1) of a packed frame.
+        assert_eq!(frame.get_pixel(2, 0), None);
+        assert_eq!(frame.get_pixel(0, 2), None);
+        assert_eq!(frame.get_row(2), None);
+        assert_eq!(frame.row(1), &[8, 9, 10, 11, 12, 13]);
+        let panic = std::panic::catch_unwind(|| frame.pixel(2, 0).to_vec()).unwrap_err();
+        let message = panic.downcast_ref::<String>().unwrap();
+        assert!(
+            message.contains("(2, 0) is outside the 2×2 frame"),
+            "{message}"
+        );
     }
 }

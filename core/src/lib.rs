@@ -24,6 +24,7 @@ mod backend;
 mod backoff;
 mod clock;
 mod context;
+mod convert;
 mod error;
 mod event;
 mod frame;
@@ -40,6 +41,8 @@ mod stream;
 mod waiting;
 mod wake;
 mod worker;
+#[cfg(feature = "yuv")]
+mod yuv;
 
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
@@ -47,6 +50,8 @@ pub mod mock;
 
 pub use backend::CaptureBackend;
 pub use clock::{Clock, ManualClock, SystemClock};
+#[cfg(feature = "image")]
+pub use convert::ImageView;
 pub use error::{Error, ErrorKind, Result};
 pub use event::{DisconnectReason, Event, Notice};
 pub use frame::{Frame, PixelFormat, StreamProps};

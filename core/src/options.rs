@@ -6,6 +6,7 @@ use std::fmt;
 use std::time::Duration;
 
 /// How RTSP media travels.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Transport {
     /// TCP (interleaved in the RTSP connection) first, because UDP loses packets on real
@@ -53,7 +54,9 @@ impl std::str::FromStr for Transport {
 
 /// Every option of a stream that is not specific to one backend. Set through
 /// [`VideoStreamBuilder`](crate::VideoStreamBuilder); backends read it from
-/// [`OpenRequest::options`](crate::raw::OpenRequest::options).
+/// [`OpenRequest::options`](crate::raw::OpenRequest::options). Start from
+/// `StreamOptions::default()` and set fields (new fields may come: it is `#[non_exhaustive]`).
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub struct StreamOptions {
     /// Wait before the first reconnection attempt after a drop or failure (default 1 s).

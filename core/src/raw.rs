@@ -13,6 +13,8 @@
 //! - [`codec_name`]: codec names as the stream reports them, whatever the decoder calls them;
 //! - [`CaptureContext::checkpoint`]: the cancellation check between blocking steps;
 //! - [`FilePacer`]: files delivered at their own rate, like a live source;
+//! - `YuvPicture` (feature `yuv`): a decoder's YUV picture into the lent buffer, with the
+//!   colour rule of every backend (the declared matrix, else BT.709 from 720 lines up);
 //! - [`BackendError`]: a backend's own error, mapped into the public
 //!   [`Error`](crate::Error) with the decoder library's error as its source.
 
@@ -22,13 +24,16 @@ use crate::event::Notice;
 use crate::options::Transport;
 
 pub use crate::backend::{Capture, CaptureBackend, ReadStatus};
-pub use crate::context::CaptureContext;
+pub use crate::context::{CaptureContext, ContextChanged};
 pub use crate::error::BackendError;
 pub use crate::frame::FrameSink;
 pub use crate::memory::StreamMemory;
 pub use crate::pacer::FilePacer;
 pub use crate::request::OpenRequest;
 pub use crate::wake::WakeSignal;
+#[cfg(feature = "yuv")]
+#[cfg_attr(docsrs, doc(cfg(feature = "yuv")))]
+pub use crate::yuv::{Plane, YuvLayout, YuvMatrix, YuvPicture, YuvRange};
 
 /// Opens `request` with the transport rule of every backend, calling `open` with the transport
 /// to use (`None` for sources that are not RTSP).

@@ -2,9 +2,10 @@
 
 use crate::error::Error;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 /// Where the stream is in its life.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum State {
     /// Not started, or stopped by `stop()`.
@@ -80,7 +81,8 @@ pub struct Stats {
     /// Frames allocated outside the frame pool because every pooled frame was held (see
     /// [`StreamOptions::frame_pool`](crate::StreamOptions::frame_pool)); none was dropped.
     pub frames_beyond_pool: u64,
-    /// Frame rate measured over the recent frames (0 before two frames).
+    /// Frame rate measured over the recent frames: 0 before two frames, and again once no frame
+    /// has come for max(2 s, 3 frame intervals) — an outage reads as 0, not as the last rate.
     pub measured_fps: f64,
     /// Frames the decoder reported it could not decode.
     pub decode_errors: u64,
@@ -90,6 +92,12 @@ pub struct Stats {
     pub generation: u64,
     /// The most recent error.
     pub last_error: Option<Arc<Error>>,
+    /// When the most recent error happened (wall clock, per the stream's clock).
+    pub last_error_at: Option<SystemTime>,
+    /// Since when the stream has not been streaming (wall clock, per the stream's clock): the
+    /// moment it left [`State::Streaming`], or started without reaching it; `None` while
+    /// streaming and before the first `start()`.
+    pub offline_since: Option<SystemTime>,
     /// Time since the newest frame was published (per the stream's clock).
     pub since_last_frame: Option<Duration>,
     /// Worker threads of this stream still alive, detached ones included.

@@ -19,8 +19,13 @@ use std::time::Duration;
 
 /// Builds a [`VideoStream`]: every option of the Python `VideoStream(...)` plus deadlines,
 /// jitter, pixel format, transport, events and the clock.
+///
+/// `Clone`: configure one template, then clone it per camera (callbacks are shared, not
+/// copied).
+#[must_use = "a builder does nothing until build() or start()"]
 pub struct VideoStreamBuilder<B: CaptureBackend> {
     source: SourceUrl,
+    name: Option<String>,
     credentials: Option<Credentials>,
     config: B::Config,
     options: StreamOptions,
@@ -28,17 +33,53 @@ pub struct VideoStreamBuilder<B: CaptureBackend> {
     callbacks: Callbacks,
 }
 
+impl<B: CaptureBackend> Clone for VideoStreamBuilder<B> {
+    fn clone(&self) -> Self {
+        VideoStreamBuilder {
+            source: self.source.clone(),
+            name: self.name.clone(),
+            credentials: self.credentials.clone(),
+            config: self.config.clone(),
+            options: self.options.clone(),
+            clock: Arc::clone(&self.clock),
+            callbacks: self.callbacks.clone(),
+        }
+    }
+}
+
+impl<B: CaptureBackend> std::fmt::Debug for VideoStreamBuilder<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VideoStreamBuilder")
+            .field("source", &self.source)
+            .field("name", &self.name)
+            .field("backend", &B::NAME)
+            .field("credentials", &self.credentials.is_some())
+            .field("options", &self.options)
+            .field("callbacks", &self.callbacks.len())
+            .finish_non_exhaustive()
+    }
+}
+
 impl<B: CaptureBackend> VideoStreamBuilder<B> {
     /// A builder for `source` run by backend `B` with `config`.
     pub fn new(source: impl Into<SourceUrl>, config: B::Config) -> Self {
         VideoStreamBuilder {
             source: source.into(),
+            name: None,
             credentials: None,
             config,
             options: StreamOptions::default(),
             clock: Arc::new(SystemClock),
             callbacks: Callbacks::default(),
         }
+    }
+
+    /// A name for the stream (e.g. `"cam0"`): log lines carry it before the redacted source,
+    /// and the stream's threads are called `rs-<name>-sup`, `rs-<name>-cap` (the name cut to
+    /// fit the 15 bytes Linux keeps of a thread name).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
     }
 
     /// Replaces the backend's configuration.
@@ -168,7 +209,8 @@ impl<B: CaptureBackend> VideoStreamBuilder<B> {
         self
     }
 
-    /// Called on every successful connection (the source opened).
+    /// Called on every connection, with [`Event::Connected`]: once the source is open and its
+    /// picture size known (on opening, or with its first frame).
     ///
     /// Callbacks run on the stream's supervising thread, never under a lock; a slow callback
     /// delays the reaction to the next event (frames keep flowing: they are decoded on another
@@ -178,7 +220,8 @@ impl<B: CaptureBackend> VideoStreamBuilder<B> {
         self
     }
 
-    /// Called every time an open connection ends (the feed dropped, stalled or failed).
+    /// Called every time a connection announced by `on_connect` ends (the feed dropped,
+    /// stalled or failed).
     pub fn on_disconnect(mut self, f: impl Fn() + Send + Sync + 'static) -> Self {
         self.callbacks.on_disconnect.push(Arc::new(f));
         self
@@ -198,25 +241,34 @@ impl<B: CaptureBackend> VideoStreamBuilder<B> {
     }
 
     /// Checks the options and builds the stream, not started. Durations longer than
-    /// [`StreamOptions::MAX_DURATION`] (24 h) are taken as that.
+    /// [`StreamOptions::MAX_DURATION`] (24 h) are taken as that. The backend resolves its
+    /// configuration here ([`CaptureBackend::resolve`]: `AnyBackend` picks its decoder); a
+    /// configuration that cannot run is the error `start()` returns.
     pub fn build(self) -> Result<VideoStream<B>, Error> {
         let options = self.options.clamped();
         options.validate()?;
+        let (config, unusable) = match B::resolve(&self.config, &self.source) {
+            Ok(config) => (config, None),
+            Err(error) => (self.config, Some(error)),
+        };
         let request = OpenRequest::new(self.source, self.credentials, options);
         let shared = Arc::new(Shared::new(
             request,
+            self.name,
             self.clock,
             self.callbacks,
-            B::name(&self.config),
+            B::name(&config),
         ));
         Ok(VideoStream {
             core: Arc::new(Runner::new(shared)),
-            config: self.config,
+            config,
+            unusable,
             _backend: PhantomData,
         })
     }
 
     /// Builds and starts the stream.
+    #[must_use = "dropping the returned VideoStream stops it at once"]
     pub fn start(self) -> Result<VideoStream<B>, Error> {
         let stream = self.build()?;
         stream.start()?;
@@ -259,10 +311,35 @@ impl<B: CaptureBackend> VideoStreamBuilder<B> {
 /// `max_reconnect_attempts` consecutive failures, or on a permanent error
 /// (see [`Error::is_transient`]), the stream gives up and calls `on_reconnect_failure`.
 ///
-/// `VideoStream` is `Sync`: share it behind an `Arc` between threads.
+/// `VideoStream` is `Sync`: share it behind an `Arc` between threads. Dropping it stops it,
+/// which is why an unused one is a warning: `builder(url).start()?;` alone would stop the
+/// stream at once.
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// fn open<B: rtsp_stream_core::CaptureBackend>(
+///     builder: rtsp_stream_core::VideoStreamBuilder<B>,
+/// ) -> rtsp_stream_core::Result<()> {
+///     builder.start()?; // error: unused `VideoStream` that must be used
+///     Ok(())
+/// }
+/// ```
+///
+/// ```
+/// #![deny(unused_must_use)]
+/// fn open<B: rtsp_stream_core::CaptureBackend>(
+///     builder: rtsp_stream_core::VideoStreamBuilder<B>,
+/// ) -> rtsp_stream_core::Result<()> {
+///     let _stream = builder.start()?; // kept until the end of the scope
+///     Ok(())
+/// }
+/// ```
+#[must_use = "dropping a VideoStream stops it"]
 pub struct VideoStream<B: CaptureBackend> {
     core: Arc<Runner>,
     config: B::Config,
+    /// Why the configuration cannot run, decided at build time; `start()` returns it.
+    unusable: Option<Error>,
     _backend: PhantomData<fn() -> B>,
 }
 
@@ -283,8 +360,12 @@ impl<B: CaptureBackend> VideoStream<B> {
     }
 
     /// Starts the background worker. Fails with [`ErrorKind::AlreadyStarted`](crate::ErrorKind::AlreadyStarted)
-    /// if it runs.
+    /// if it runs, and with the backend's error if its configuration cannot run (e.g.
+    /// `AnyBackend` naming a decoder that is not compiled in).
     pub fn start(&self) -> Result<(), Error> {
+        if let Some(error) = &self.unusable {
+            return Err(error.clone());
+        }
         self.core.start::<B>(self.config.clone())
     }
 
@@ -407,8 +488,9 @@ impl<B: CaptureBackend> VideoStream<B> {
             .flatten()
     }
 
-    /// Frames per second: the source's nominal rate, or the measured one when the source
-    /// declares none. 0 when not connected.
+    /// Frames per second, the same meaning on every backend: the rate the stream declares
+    /// (SDP, container or bitstream timing) where it declares one, else the measured rate
+    /// ([`Stats::measured_fps`]); 0 when not connected.
     pub fn fps(&self) -> f64 {
         if !self.is_connected() {
             return 0.0;
@@ -443,6 +525,11 @@ impl<B: CaptureBackend> VideoStream<B> {
     /// The source (its printable form is redacted).
     pub fn source(&self) -> &SourceUrl {
         self.core.shared.request.source()
+    }
+
+    /// The name given with [`VideoStreamBuilder::name`].
+    pub fn name(&self) -> Option<&str> {
+        self.core.shared.name.as_deref()
     }
 
     /// The backend's name.

@@ -2,7 +2,7 @@
 //! minutes of random faults through the fault proxy, each backend in a process of its own.
 
 use crate::report::quantile;
-use rtsp_stream::{AnyBackend, AnyConfig, Frame, VideoStream};
+use rtsp_stream::{AnyBackend, Frame, VideoStream};
 use rtsp_stream_testkit::conformance::slow_peers_cost_nothing;
 use rtsp_stream_testkit::process::{fd_count, rss_bytes, thread_count, trim_heap};
 use rtsp_stream_testkit::{FaultProxy, ProxyMode, ServerOptions, TestServerProcess, decode_stamp};
@@ -62,7 +62,7 @@ pub fn chaos_in_child(backend: &str, minutes: f64) -> Option<Chaos> {
 }
 
 fn slow_peers(backend: &str, attempts: usize) -> SlowPeers {
-    let config = AnyConfig::by_name(backend).expect("compiled in");
+    let config = crate::config_of(backend);
     let report = slow_peers_cost_nothing::<AnyBackend>(&config, &[], attempts);
     SlowPeers {
         backend: backend.into(),
@@ -110,7 +110,7 @@ fn chaos(backend: &str, minutes: f64) -> Chaos {
     let proxy = FaultProxy::start(SocketAddr::from(([127, 0, 0, 1], server.port())))
         .expect("the fault proxy starts");
     let url = format!("rtsp://127.0.0.1:{}{}", proxy.port(), options.mount);
-    let config = AnyConfig::by_name(backend).expect("compiled in");
+    let config = crate::config_of(backend);
     let stream = VideoStream::<AnyBackend>::builder_with(url.as_str(), config)
         .stall_timeout(Duration::from_secs(2))
         .reconnect_delay(Duration::from_millis(200))

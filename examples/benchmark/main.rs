@@ -4,7 +4,7 @@
 //! every state. The test server runs in a child process, so its encoding is not counted.
 //!
 //! ```sh
-//! cargo run --release --example benchmark --features ffmpeg,gstreamer,opencv -- --write
+//! cargo run --release --example benchmark --features retina,ffmpeg,gstreamer,opencv,mock -- --write
 //! ```
 //!
 //! `--write` replaces the generated section of BENCHMARKS.md; `--quick` runs a short pass at
@@ -21,7 +21,9 @@
 mod bare;
 mod child;
 mod endurance;
+mod fresh;
 mod measure;
+mod reader;
 mod report;
 mod stops;
 mod wakeups;
@@ -38,10 +40,13 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let quick = args.iter().any(|a| a == "--quick");
     let write = args.iter().any(|a| a == "--write");
-    let backends: Vec<&str> = AnyConfig::available()
+    let mut backends: Vec<&str> = AnyConfig::available()
         .into_iter()
-        .filter(|b| matches!(*b, "ffmpeg" | "gstreamer" | "opencv"))
+        .filter(|b| matches!(*b, "retina" | "ffmpeg" | "gstreamer" | "opencv"))
         .collect();
+    if backends.contains(&"retina") && backends.contains(&"ffmpeg") {
+        backends.insert(1, RETINA_LIBAVCODEC);
+    }
     if backends.is_empty() {
         eprintln!("no network backend compiled in: enable ffmpeg, gstreamer and/or opencv");
         std::process::exit(2);
@@ -83,6 +88,8 @@ fn main() {
     } else {
         (&[(640, 480), (1920, 1080)], Duration::from_secs(10), 3)
     };
+    // The small reader is built for the full run only (two release builds of openh264).
+    let readers = if quick { Vec::new() } else { reader::build() };
     let mut rows = Vec::new();
     for &(width, height) in sizes {
         let options = ServerOptions {
@@ -106,6 +113,11 @@ fn main() {
             }
             this.push(bare::ffmpeg(&url, (width, height), window));
             this.push(bare::gstreamer(&url, (width, height), window));
+            if (width, height) == (640, 480) {
+                for (name, binary) in &readers {
+                    this.push(reader::run(name, binary, &url, (width, height), window));
+                }
+            }
             runs.push(this);
         }
         rows.extend(report::medians(&runs));
@@ -115,11 +127,26 @@ fn main() {
     finish("benchmark", &text, write);
     let all = wakeups::measure(&backends, wakeup_stops);
     finish("wakeups", &wakeups::render(&all, quick), write);
+    let fresh = fresh::measure(&backends, if quick { 1 } else { 5 });
+    finish("fresh", &fresh::render(&fresh, quick), write);
     let failed = rows.iter().filter(|r| r.frames == 0).count();
     if failed > 0 {
         eprintln!("{failed} run(s) decoded no frame");
         std::process::exit(1);
     }
+}
+
+/// The reader name of retina decoding with libavcodec (plain `retina` is openh264).
+const RETINA_LIBAVCODEC: &str = "retina-libavcodec";
+
+/// The configuration of the reader called `name`: a backend name, or [`RETINA_LIBAVCODEC`].
+pub fn config_of(name: &str) -> AnyConfig {
+    if name == RETINA_LIBAVCODEC {
+        return AnyConfig::Retina(rtsp_stream::RetinaConfig::with_decoder(
+            rtsp_stream::RetinaDecoder::Libavcodec,
+        ));
+    }
+    AnyConfig::by_name(name).expect("a compiled-in backend")
 }
 
 /// Prints a section, and writes it into BENCHMARKS.md with `--write`.

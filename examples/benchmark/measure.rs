@@ -2,7 +2,7 @@
 //! are its own.
 
 use crate::report::Row;
-use rtsp_stream::{AnyBackend, AnyConfig, VideoStream};
+use rtsp_stream::{AnyBackend, VideoStream};
 use rtsp_stream_testkit::process::{cpu_time, rss_bytes};
 use rtsp_stream_testkit::{decode_stamp, stamp_age};
 use std::time::{Duration, Instant};
@@ -36,7 +36,7 @@ pub fn serve_child_if_requested() -> bool {
 
 fn measure(backend: &str, url: &str, window: Duration) -> Row {
     let mut row = Row::empty(backend, (0, 0));
-    let config = AnyConfig::by_name(backend).expect("a compiled-in backend");
+    let config = crate::config_of(backend);
     let started = Instant::now();
     let stream = VideoStream::<AnyBackend>::builder_with(url, config)
         .start()

@@ -91,7 +91,7 @@ fn ms(v: Option<f64>) -> String {
 /// The bare decoder a reader is compared with: OpenCV reads through FFmpeg.
 fn bare_for(name: &str) -> Option<&'static str> {
     match name {
-        "ffmpeg" | "opencv" => Some("ffmpeg (bare)"),
+        "ffmpeg" | "opencv" | "retina" | "retina-libavcodec" => Some("ffmpeg (bare)"),
         "gstreamer" => Some("gst-launch (bare)"),
         _ => None,
     }
@@ -111,8 +111,8 @@ pub fn render(rows: &[Row], stops: &[StopTimes], quick: bool) -> String {
     for (w, h) in sizes {
         out.push_str(&format!(
             "#### {w}×{h} H.264, 30 fps, RTSP over TCP\n\n\
-             | reader | latency p50 (ms) | p95 (ms) | CPU ms/frame | CPU × bare | RSS (MiB) | first frame (s) | fps read |\n\
-             |---|---:|---:|---:|---:|---:|---:|---:|\n"
+             | reader | latency p50 (ms) | p95 (ms) | CPU ms/frame | CPU × bare | CPU × ffmpeg backend | RSS (MiB) | first frame (s) | fps read |\n\
+             |---|---:|---:|---:|---:|---:|---:|---:|---:|\n"
         ));
         let here: Vec<&Row> = rows.iter().filter(|r| r.size == (w, h)).collect();
         for r in &here {
@@ -121,11 +121,18 @@ pub fn render(rows: &[Row], stops: &[StopTimes], quick: bool) -> String {
                 .map_or("–".into(), |b| {
                     format!("{:.2}", r.cpu_ms_per_frame / b.cpu_ms_per_frame)
                 });
+            let vs_ffmpeg = here
+                .iter()
+                .find(|x| x.name == "ffmpeg")
+                .filter(|_| r.name != "ffmpeg" && !r.name.ends_with("(bare)"))
+                .map_or("–".into(), |f| {
+                    format!("{:.2}", r.cpu_ms_per_frame / f.cpu_ms_per_frame)
+                });
             let first = r
                 .first_frame_s
                 .map_or_else(|| "–".into(), |s| format!("{s:.2}"));
             out.push_str(&format!(
-                "| {} | {} | {} | {:.2} | {ratio} | {:.0} | {first} | {:.1} |\n",
+                "| {} | {} | {} | {:.2} | {ratio} | {vs_ffmpeg} | {:.0} | {first} | {:.1} |\n",
                 r.name,
                 ms(r.latency_p50_ms),
                 ms(r.latency_p95_ms),

@@ -1,7 +1,7 @@
 //! `stop()` in every state a stream can be in, for every backend, timed.
 
 use crate::report::StopTimes;
-use rtsp_stream::{AnyBackend, AnyConfig, MockBackend, MockConfig, MockScript, VideoStream};
+use rtsp_stream::{AnyBackend, MockBackend, MockConfig, MockScript, VideoStream};
 use rtsp_stream_testkit::conformance::wait_until;
 use rtsp_stream_testkit::{FaultProxy, ProxyMode, ServerOptions, TestServer};
 use std::net::SocketAddr;
@@ -17,7 +17,7 @@ pub fn measure(backends: &[&str], reps: usize) -> Vec<StopTimes> {
     let via_proxy = server.url_via(proxy.port());
     let mut all = Vec::new();
     for backend in backends {
-        let config = AnyConfig::by_name(backend).expect("compiled in");
+        let config = crate::config_of(backend);
         let start = |url: &str,
                      tune: &dyn Fn(
             rtsp_stream::VideoStreamBuilder<AnyBackend>,

@@ -4,8 +4,8 @@
 
 use crate::report::quantile;
 use rtsp_stream::{
-    AnyBackend, AnyConfig, CaptureBackend, EndReason, MockBackend, MockConfig, MockScript,
-    VideoStream, WaitError,
+    AnyBackend, CaptureBackend, EndReason, MockBackend, MockConfig, MockScript, VideoStream,
+    WaitError,
 };
 use rtsp_stream_testkit::{ServerOptions, TestServer};
 use std::sync::mpsc;
@@ -27,7 +27,7 @@ pub fn measure(backends: &[&str], stops: usize) -> Vec<Wakeups> {
     let server = TestServer::start(ServerOptions::default()).expect("the test server starts");
     let mut all = Vec::new();
     for backend in backends {
-        let config = AnyConfig::by_name(backend).expect("compiled in");
+        let config = crate::config_of(backend);
         let build = || {
             VideoStream::<AnyBackend>::builder_with(server.url().as_str(), config.clone())
                 .build()

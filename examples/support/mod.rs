@@ -1,10 +1,7 @@
-//! What the examples share: a demo RTSP server when no URL is given, and PNG snapshots.
+//! What the examples share: a demo RTSP server when no URL is given, and snapshots.
 
 #![allow(dead_code, unused_imports)]
 
-mod png;
-
-pub use self::png::write_png;
 use rtsp_stream_testkit::{ServerOptions, TestServer};
 
 /// The URL given as the first argument, or a demo RTSP server on loopback (640×480, 30 fps,
@@ -27,4 +24,14 @@ pub fn demo_server() -> TestServer {
         ..ServerOptions::default()
     })
     .expect("the demo RTSP server starts (GStreamer's gst-rtsp-server)")
+}
+
+/// Writes `frame` to `path` (PNG or JPEG, from the extension) atomically: a temporary file
+/// renamed over the old one, so a viewer never sees half a picture. Needs the `image` feature.
+#[cfg(feature = "image")]
+pub fn write_snapshot(frame: &rtsp_stream::Frame, path: &std::path::Path) -> Result<(), String> {
+    let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("png");
+    let partial = path.with_extension(format!("partial.{extension}"));
+    frame.save(&partial).map_err(|e| e.to_string())?;
+    std::fs::rename(&partial, path).map_err(|e| e.to_string())
 }

@@ -2,8 +2,8 @@
 //! scripts, PNG snapshots. Without a URL it serves a demo stream itself and drops it once.
 //!
 //! ```sh
-//! cargo run --release --example watch --features ffmpeg,gstreamer -- rtsp://camera/stream
-//! cargo run --release --example watch --features gstreamer -- --json --duration 10
+//! cargo run --release --example watch --features ffmpeg,gstreamer,image -- rtsp://camera/stream
+//! cargo run --release --example watch --features gstreamer,image -- --json --duration 10
 //! ```
 
 #[path = "../support/mod.rs"]
@@ -220,7 +220,7 @@ fn run(options: Options) -> i32 {
 fn save(stream: &VideoStream<AnyBackend>, path: &std::path::Path) {
     match stream.read() {
         Some(frame) => {
-            if let Err(e) = support::write_png(&frame, path) {
+            if let Err(e) = support::write_snapshot(&frame, path) {
                 eprintln!("watch: snapshot not written: {e}");
             }
         }

@@ -28,7 +28,7 @@ pub use pattern::{
     PATTERN_COLOURS, decode_stamp, decode_stamp_packed, stamp_age, stamp_micros_now,
 };
 pub use proxy::{FaultProxy, ProxyMode};
-pub use server::{Codec, ServerOptions, TestServer, TestServerProcess};
+pub use server::{Codec, Colorimetry, H264Profile, ServerOptions, TestServer, TestServerProcess};
 
 /// Errors of the test tools (setting up servers and proxies).
 #[derive(Debug)]

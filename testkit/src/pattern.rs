@@ -23,23 +23,34 @@ pub fn stamp_micros_now() -> u64 {
     micros & ((1 << BITS) - 1)
 }
 
-fn yuv(rgb: [u8; 3]) -> (u8, u8, u8) {
-    // BT.601, limited range: what decoders assume for SD streams without colour tags.
-    let [r, g, b] = rgb.map(f64::from);
-    let y = 16.0 + (65.738 * r + 129.057 * g + 25.064 * b) / 256.0;
-    let u = 128.0 + (-37.945 * r - 74.494 * g + 112.439 * b) / 256.0;
-    let v = 128.0 + (112.439 * r - 94.154 * g - 18.285 * b) / 256.0;
-    (y.round() as u8, u.round() as u8, v.round() as u8)
+/// Limited-range YUV of `rgb` with the luma weights `kr`, `kb` of the stream's matrix.
+fn yuv(rgb: [u8; 3], (kr, kb): (f64, f64)) -> (u8, u8, u8) {
+    let [r, g, b] = rgb.map(|c| f64::from(c) / 255.0);
+    let y = kr * r + (1.0 - kr - kb) * g + kb * b;
+    let u = (b - y) / (2.0 * (1.0 - kb));
+    let v = (r - y) / (2.0 * (1.0 - kr));
+    let scale = |v: f64, range: f64, offset: f64| (v * range + offset).round() as u8;
+    (
+        scale(y, 219.0, 16.0),
+        scale(u, 224.0, 128.0),
+        scale(v, 224.0, 128.0),
+    )
 }
 
-/// Writes one I420 picture of `width` × `height` (both even) with the given stamp.
-pub(crate) fn draw_i420(buf: &mut [u8], width: u32, height: u32, stamp: u64) {
+/// Writes one I420 picture of `width` × `height` (both even) with the given stamp, its bars
+/// encoded with the matrix the stream declares (BT.601 or BT.709, limited range).
+pub(crate) fn draw_i420(buf: &mut [u8], width: u32, height: u32, stamp: u64, bt709: bool) {
+    let weights = if bt709 {
+        (0.2126, 0.0722)
+    } else {
+        (0.299, 0.114)
+    };
     let (w, h) = (width as usize, height as usize);
     let (y_plane, chroma) = buf.split_at_mut(w * h);
     let (u_plane, v_plane) = chroma.split_at_mut(w * h / 4);
     for y in 0..h {
         for x in 0..w {
-            let (luma, u, v) = yuv(PATTERN_COLOURS[(x * 3 / w).min(2)]);
+            let (luma, u, v) = yuv(PATTERN_COLOURS[(x * 3 / w).min(2)], weights);
             y_plane[y * w + x] = luma;
             if y % 2 == 0 && x % 2 == 0 {
                 u_plane[(y / 2) * (w / 2) + x / 2] = u;
@@ -128,7 +139,7 @@ mod tests {
     fn colours_round_trip_close_enough() {
         // Y'CbCr back to RGB with BT.601 limited range, as decoders do.
         for rgb in PATTERN_COLOURS {
-            let (y, u, v) = yuv(rgb);
+            let (y, u, v) = yuv(rgb, (0.299, 0.114));
             let (y, u, v) = (y as f64 - 16.0, u as f64 - 128.0, v as f64 - 128.0);
             let r = 1.164 * y + 1.596 * v;
             let g = 1.164 * y - 0.392 * u - 0.813 * v;

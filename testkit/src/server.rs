@@ -24,6 +24,74 @@ pub enum Codec {
     Mjpeg,
 }
 
+/// The H.264 profile the server encodes (x264), for decoders that support only some.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum H264Profile {
+    /// Constrained Baseline: CAVLC, no B-frames (what most cameras send). The default.
+    #[default]
+    ConstrainedBaseline,
+    /// Main: CABAC, no B-frames.
+    Main,
+    /// High: CABAC and the 8×8 transform, no B-frames.
+    High,
+    /// High with two B-frames between references (pictures arrive out of display order).
+    HighBFrames,
+}
+
+impl H264Profile {
+    /// Every profile, in the order above.
+    pub const ALL: [H264Profile; 4] = [
+        H264Profile::ConstrainedBaseline,
+        H264Profile::Main,
+        H264Profile::High,
+        H264Profile::HighBFrames,
+    ];
+
+    /// The name used in arguments and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            H264Profile::ConstrainedBaseline => "constrained-baseline",
+            H264Profile::Main => "main",
+            H264Profile::High => "high",
+            H264Profile::HighBFrames => "high-bframes",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// The x264enc settings and caps of the profile.
+    fn encoder(self) -> (&'static str, &'static str) {
+        match self {
+            H264Profile::ConstrainedBaseline => ("bframes=0", "constrained-baseline"),
+            H264Profile::Main => ("bframes=0 cabac=true dct8x8=false", "main"),
+            H264Profile::High => ("bframes=0 cabac=true dct8x8=true", "high"),
+            H264Profile::HighBFrames => ("bframes=2 b-adapt=false cabac=true dct8x8=true", "high"),
+        }
+    }
+}
+
+/// The colour matrix the server declares and encodes its pictures with (limited range).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Colorimetry {
+    /// ITU-R BT.601 (the default).
+    #[default]
+    Bt601,
+    /// ITU-R BT.709.
+    Bt709,
+}
+
+impl Colorimetry {
+    /// The name in GStreamer caps.
+    fn caps_name(self) -> &'static str {
+        match self {
+            Colorimetry::Bt601 => "bt601",
+            Colorimetry::Bt709 => "bt709",
+        }
+    }
+}
+
 /// How the test server is set up.
 #[derive(Debug, Clone)]
 pub struct ServerOptions {
@@ -43,6 +111,12 @@ pub struct ServerOptions {
     pub codec: Codec,
     /// User name and password the server requires (RTSP basic auth), if any.
     pub credentials: Option<(String, String)>,
+    /// Ask for the credentials with Digest authentication instead of Basic.
+    pub digest: bool,
+    /// The H.264 profile (for [`Codec::H264`]).
+    pub profile: H264Profile,
+    /// The colour matrix declared and used (default BT.601).
+    pub colorimetry: Colorimetry,
     /// Refuse TCP transport with `461 Unsupported Transport`, as some cameras do.
     pub udp_only: bool,
 }
@@ -60,6 +134,9 @@ impl Default for ServerOptions {
             key_interval: 8,
             codec: Codec::H264,
             credentials: None,
+            digest: false,
+            profile: H264Profile::default(),
+            colorimetry: Colorimetry::default(),
             udp_only: false,
         }
     }
@@ -68,15 +145,27 @@ impl Default for ServerOptions {
 impl ServerOptions {
     fn launch(&self) -> String {
         let caps = format!(
-            "video/x-raw,format=I420,width={},height={},framerate={}/1,colorimetry=bt601",
-            self.width, self.height, self.fps
+            "video/x-raw,format=I420,width={},height={},framerate={}/1,colorimetry={}",
+            self.width,
+            self.height,
+            self.fps,
+            self.colorimetry.caps_name()
         );
         let encode = match self.codec {
-            Codec::H264 => format!(
-                "x264enc tune=zerolatency speed-preset=ultrafast key-int-max={} bframes=0 threads=1 \
-                 ! video/x-h264,profile=constrained-baseline ! rtph264pay name=pay0 pt=96 config-interval=-1",
-                self.key_interval
-            ),
+            Codec::H264 => {
+                let (settings, profile) = self.profile.encoder();
+                // zerolatency would switch B-frames off again: its parts are spelt out instead.
+                let tune = if self.profile == H264Profile::HighBFrames {
+                    "sliced-threads=false rc-lookahead=0 sync-lookahead=0"
+                } else {
+                    "tune=zerolatency"
+                };
+                format!(
+                    "x264enc {tune} speed-preset=ultrafast key-int-max={} {settings} threads=1 \
+                     ! video/x-h264,profile={profile} ! rtph264pay name=pay0 pt=96 config-interval=-1",
+                    self.key_interval
+                )
+            }
             Codec::H265 => format!(
                 "x265enc tune=zerolatency speed-preset=ultrafast key-int-max={} \
                  ! rtph265pay name=pay0 pt=96 config-interval=-1",
@@ -99,7 +188,7 @@ impl ServerOptions {
         };
         let (user, pass) = self.credentials.clone().unwrap_or_default();
         format!(
-            "{}|{}|{}|{}|{}|{}|{}|{}|{}|{}",
+            "{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}",
             self.port,
             self.mount,
             self.width,
@@ -109,13 +198,16 @@ impl ServerOptions {
             codec,
             user,
             pass,
-            self.udp_only
+            self.udp_only,
+            self.digest,
+            self.profile.name(),
+            self.colorimetry.caps_name()
         )
     }
 
     fn from_args(s: &str) -> Option<ServerOptions> {
         let p: Vec<&str> = s.split('|').collect();
-        if p.len() != 10 {
+        if p.len() != 13 {
             return None;
         }
         Some(ServerOptions {
@@ -132,6 +224,13 @@ impl ServerOptions {
             },
             credentials: (!p[7].is_empty()).then(|| (p[7].to_owned(), p[8].to_owned())),
             udp_only: p[9] == "true",
+            digest: p[10] == "true",
+            profile: H264Profile::from_name(p[11])?,
+            colorimetry: if p[12] == "bt709" {
+                Colorimetry::Bt709
+            } else {
+                Colorimetry::Bt601
+            },
         })
     }
 }
@@ -257,6 +356,17 @@ impl TestServer {
         }
     }
 
+    /// How many RTSP sessions the server holds now (0 when stopped). A client that sends
+    /// TEARDOWN removes its session at once; one that just closes its connection leaves it
+    /// until the session times out.
+    pub fn session_count(&self) -> u32 {
+        let running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        running
+            .as_ref()
+            .and_then(|r| r.server.session_pool())
+            .map_or(0, |pool| pool.n_sessions())
+    }
+
     /// Whether the server is running.
     pub fn is_running(&self) -> bool {
         self.running
@@ -293,8 +403,13 @@ impl Running {
             let token = rtsp_server::RTSPToken::builder()
                 .field(rtsp_server::RTSP_TOKEN_MEDIA_FACTORY_ROLE, "user")
                 .build();
-            let basic = rtsp_server::RTSPAuth::make_basic(user, pass);
-            auth.add_basic(basic.as_str(), &token);
+            if options.digest {
+                auth.set_supported_methods(gstreamer_rtsp::RTSPAuthMethod::Digest);
+                auth.add_digest(user, pass, &token);
+            } else {
+                let basic = rtsp_server::RTSPAuth::make_basic(user, pass);
+                auth.add_basic(basic.as_str(), &token);
+            }
             server.set_auth(Some(&auth));
             let role = gst::Structure::builder("user")
                 .field(rtsp_server::RTSP_PERM_MEDIA_FACTORY_ACCESS, true)
@@ -305,6 +420,7 @@ impl Running {
         let feeders_stop = Arc::new(AtomicBool::new(false));
         let size = Arc::new(Mutex::new((options.width, options.height)));
         let fps = options.fps;
+        let colorimetry = options.colorimetry;
         let stop_all = feeders_stop.clone();
         let feed_size = Arc::clone(&size);
         factory.connect_media_configure(move |_, media| {
@@ -324,7 +440,7 @@ impl Running {
             let size = Arc::clone(&feed_size);
             std::thread::Builder::new()
                 .name("test-server-feeder".into())
-                .spawn(move || feed(src, &size, fps, &stop, &stop_all))
+                .spawn(move || feed(src, &size, (fps, colorimetry), &stop, &stop_all))
                 .expect("spawn feeder");
         });
         mounts.add_factory(&options.mount, factory);
@@ -409,7 +525,7 @@ fn mute_closed_connection_reads() {
 fn feed(
     src: gst_app::AppSrc,
     size: &Mutex<(u32, u32)>,
-    fps: u32,
+    (fps, colorimetry): (u32, Colorimetry),
     stop: &AtomicBool,
     stop_all: &AtomicBool,
 ) {
@@ -428,11 +544,17 @@ fn feed(
                 .field("width", width as i32)
                 .field("height", height as i32)
                 .field("framerate", gst::Fraction::new(fps as i32, 1))
-                .field("colorimetry", "bt601")
+                .field("colorimetry", colorimetry.caps_name())
                 .build();
             src.set_caps(Some(&caps));
             template = vec![0u8; (width * height * 3 / 2) as usize];
-            draw_i420(&mut template, width, height, 0);
+            draw_i420(
+                &mut template,
+                width,
+                height,
+                0,
+                colorimetry == Colorimetry::Bt709,
+            );
             current = wanted;
         }
         let (width, height) = current;

@@ -194,6 +194,43 @@ impl FfmpegCapture {
         (secs >= 0.0).then(|| Duration::from_secs_f64(secs))
     }
 
+    /// The colour rule of every backend (the core's YUV conversion follows it too): the matrix
+    /// the stream declares, else BT.709 from 720 lines up and BT.601 below; the declared range,
+    /// else limited. swscale on its own would take BT.601 whatever the stream says.
+    fn set_colour_rule(&self, context: &mut scaling::Context, height: u32) {
+        use ffmpeg_next::util::color::{Range, Space};
+        let matrix = match self.decoded.color_space() {
+            Space::BT709 => ffi::SWS_CS_ITU709,
+            Space::BT470BG | Space::SMPTE170M => ffi::SWS_CS_ITU601,
+            Space::BT2020NCL | Space::BT2020CL => ffi::SWS_CS_BT2020,
+            _ if height >= 720 => ffi::SWS_CS_ITU709,
+            _ => ffi::SWS_CS_ITU601,
+        };
+        let full_range = self.decoded.color_range() == Range::JPEG
+            || matches!(
+                self.decoded.format(),
+                ffmpeg_next::format::Pixel::YUVJ420P
+                    | ffmpeg_next::format::Pixel::YUVJ422P
+                    | ffmpeg_next::format::Pixel::YUVJ444P
+            );
+        // SAFETY: the context is valid and owned here; the coefficient tables are static
+        // tables of swscale; brightness 0, contrast and saturation 1.0 in 16.16 fixed point
+        // are the neutral values.
+        unsafe {
+            let table = ffi::sws_getCoefficients(matrix);
+            ffi::sws_setColorspaceDetails(
+                context.as_mut_ptr(),
+                table,
+                i32::from(full_range),
+                ffi::sws_getCoefficients(ffi::SWS_CS_DEFAULT),
+                1,
+                0,
+                1 << 16,
+                1 << 16,
+            );
+        }
+    }
+
     /// Converts the decoded picture into the sink, in the requested format, with one swscale
     /// pass writing straight into the lent buffer.
     fn convert(&mut self, sink: &mut FrameSink<'_>) -> Result<()> {
@@ -210,8 +247,10 @@ impl FfmpegCapture {
                 PixelFormat::Gray8 => ffmpeg_next::format::Pixel::GRAY8,
                 _ => ffmpeg_next::format::Pixel::BGR24,
             };
-            let context = scaling::Context::get(from.0, w, h, target, w, h, scaling::Flags::POINT)
-                .map_err(|e| FfmpegError::av("setting up the conversion", e, self.network))?;
+            let mut context =
+                scaling::Context::get(from.0, w, h, target, w, h, scaling::Flags::POINT)
+                    .map_err(|e| FfmpegError::av("setting up the conversion", e, self.network))?;
+            self.set_colour_rule(&mut context, h);
             self.scaler = Some(Scaler { context, from, to });
         }
         let scaler = self.scaler.as_mut().expect("built above");
@@ -251,6 +290,15 @@ impl Capture for FfmpegCapture {
         if self.next_frame(ctx)?.is_none() {
             return Ok(ReadStatus::EndOfStream);
         }
+        if self.fps.is_none() {
+            // RTSP is opened without probing, so the stream has no rate until the decoder
+            // has read one from the bitstream (H.264/H.265 timing info), as GStreamer's
+            // parser does: the nominal rate, whichever backend reads the stream.
+            self.fps = self
+                .decoder
+                .frame_rate()
+                .and_then(|r| plausible_fps(f64::from(r)));
+        }
         let pts = self.pts();
         if let Some(pace) = &mut self.pace {
             pace.wait(pts, ctx)?;
@@ -262,13 +310,11 @@ impl Capture for FfmpegCapture {
     }
 
     fn props(&self) -> StreamProps {
-        StreamProps {
-            fps: self.fps,
-            width: self.decoder.width(),
-            height: self.decoder.height(),
-            codec: Some(self.codec.clone()),
-            pixel_format: self.scaler.as_ref().map(|s| s.to),
-            transport: self.transport,
-        }
+        let mut props = StreamProps::new(self.decoder.width(), self.decoder.height());
+        props.fps = self.fps;
+        props.codec = Some(self.codec.clone());
+        props.pixel_format = self.scaler.as_ref().map(|s| s.to);
+        props.transport = self.transport;
+        props
     }
 }

@@ -54,6 +54,7 @@ pub struct FfmpegBackend;
 
 /// Settings specific to FFmpeg. Everything backend-neutral (transport, deadlines, pixel format)
 /// comes from the stream's options.
+#[non_exhaustive]
 #[derive(Debug, Clone)]
 pub struct FfmpegConfig {
     /// Input format for devices and raw inputs (`"v4l2"`, `"lavfi"` …), as `ffmpeg -f`.

@@ -18,11 +18,9 @@ fn clip(name: &str, extra: &[&str]) -> PathBuf {
 fn a_looping_file_starts_again() {
     let path = clip("looped.mp4", &[]);
     let events = EventRecorder::new();
-    let config = FfmpegConfig {
-        loop_files: true,
-        pace_files: false,
-        ..FfmpegConfig::default()
-    };
+    let mut config = FfmpegConfig::default();
+    config.loop_files = true;
+    config.pace_files = false;
     let s = start::<FfmpegBackend>(path.to_str().unwrap(), &config, &events);
     assert!(
         s.wait_next(60, PATIENCE).is_ok(),
@@ -37,10 +35,8 @@ fn a_looping_file_starts_again() {
 fn a_device_is_opened_through_its_input_format() {
     // lavfi stands in for a capture device: it is opened by format name, not by URL.
     let events = EventRecorder::new();
-    let config = FfmpegConfig {
-        input_format: Some("lavfi".into()),
-        ..FfmpegConfig::default()
-    };
+    let mut config = FfmpegConfig::default();
+    config.input_format = Some("lavfi".into());
     let s = start::<FfmpegBackend>("testsrc2=size=96x64:rate=10", &config, &events);
     let frame = first_frame(&s, &events);
     assert_eq!((frame.width(), frame.height()), (96, 64));
@@ -58,10 +54,8 @@ fn damaged_input_skips_to_the_next_key_frame() {
     let damaged = path.with_file_name("damaged-really.ts");
     std::fs::write(&damaged, &bytes).unwrap();
     let events = EventRecorder::new();
-    let config = FfmpegConfig {
-        pace_files: false,
-        ..FfmpegConfig::default()
-    };
+    let mut config = FfmpegConfig::default();
+    config.pace_files = false;
     let s = start::<FfmpegBackend>(damaged.to_str().unwrap(), &config, &events);
     events.wait_nth("end_of_stream", 0, PATIENCE);
     let stats = s.stats();

@@ -70,9 +70,10 @@ impl GstreamerCapture {
             pull_slice: config.pull_slice.max(Duration::from_millis(1)),
             open_watch: port.map(OpenWatch::start),
             info: None,
-            props: StreamProps {
-                transport,
-                ..StreamProps::default()
+            props: {
+                let mut props = StreamProps::default();
+                props.transport = transport;
+                props
             },
         };
         capture.start_playing(ctx)

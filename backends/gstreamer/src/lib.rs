@@ -53,6 +53,7 @@ pub struct GstreamerBackend;
 
 /// Settings specific to GStreamer. Everything backend-neutral (transport, deadlines, pixel
 /// format, credentials) comes from the stream's options.
+#[non_exhaustive]
 #[derive(Debug, Clone)]
 pub struct GstreamerConfig {
     /// `rtspsrc` jitter-buffer latency (default 0: see the crate docs).

@@ -15,15 +15,13 @@ const PATIENCE: Duration = Duration::from_secs(20);
 fn a_custom_pipeline_runs_with_the_streams_source_and_format() {
     let (_serial, server) = default_server();
     let events = EventRecorder::new();
-    let config = GstreamerConfig {
-        pipeline: Some(
-            "rtspsrc name=src latency=0 protocols=tcp ! rtph264depay ! h264parse \
-             ! avdec_h264 ! videoconvert ! appsink name=frames"
-                .into(),
-        ),
-        appsink_name: "frames".into(),
-        ..GstreamerConfig::default()
-    };
+    let mut config = GstreamerConfig::default();
+    config.pipeline = Some(
+        "rtspsrc name=src latency=0 protocols=tcp ! rtph264depay ! h264parse \
+         ! avdec_h264 ! videoconvert ! appsink name=frames"
+            .into(),
+    );
+    config.appsink_name = "frames".into();
     let s = VideoStream::<GstreamerBackend>::builder_with(server.url(), config)
         .pixel_format(rtsp_stream_core::PixelFormat::Gray8)
         .on_event(events.handler())
@@ -38,10 +36,8 @@ fn a_custom_pipeline_runs_with_the_streams_source_and_format() {
 
 #[test]
 fn a_custom_pipeline_without_its_appsink_is_a_permanent_error() {
-    let config = GstreamerConfig {
-        pipeline: Some("videotestsrc ! fakesink".into()),
-        ..GstreamerConfig::default()
-    };
+    let mut config = GstreamerConfig::default();
+    config.pipeline = Some("videotestsrc ! fakesink".into());
     let (error, _) = give_up::<GstreamerBackend>("rtsp://127.0.0.1:1/x", &config);
     assert_eq!(error.kind(), ErrorKind::InvalidConfig, "{error}");
     assert!(error.message().contains("appsink"), "{error}");

@@ -44,14 +44,13 @@ impl OpencvCapture {
     ) -> Self {
         let get = |prop| cap.get(prop).unwrap_or(0.0);
         let fps = plausible_fps(get(videoio::CAP_PROP_FPS));
-        let props = StreamProps {
-            fps,
-            width: get(videoio::CAP_PROP_FRAME_WIDTH).max(0.0) as u32,
-            height: get(videoio::CAP_PROP_FRAME_HEIGHT).max(0.0) as u32,
-            codec: fourcc_codec(get(videoio::CAP_PROP_FOURCC)),
-            pixel_format: None,
-            transport,
-        };
+        let mut props = StreamProps::new(
+            get(videoio::CAP_PROP_FRAME_WIDTH).max(0.0) as u32,
+            get(videoio::CAP_PROP_FRAME_HEIGHT).max(0.0) as u32,
+        );
+        props.fps = fps;
+        props.codec = fourcc_codec(get(videoio::CAP_PROP_FOURCC));
+        props.transport = transport;
         OpencvCapture {
             cap,
             live,

@@ -37,7 +37,10 @@
 mod capture;
 mod error;
 mod ffmpeg_logs;
+mod mat;
 mod open;
+
+pub use mat::FrameAsMat;
 
 /// OpenCV's videoio API identifiers (`CAP_ANY`, `CAP_FFMPEG`, `CAP_GSTREAMER`, `CAP_V4L2` …)
 /// for [`OpencvConfig::api_preference`].
@@ -49,6 +52,7 @@ pub struct OpencvBackend;
 
 /// Settings specific to OpenCV. Everything backend-neutral (deadlines, pixel format, buffer
 /// size) comes from the stream's options.
+#[non_exhaustive]
 #[derive(Debug, Clone)]
 pub struct OpencvConfig {
     /// The videoio API (the Python package's `cap_backend`): one of the `CAP_*` constants.

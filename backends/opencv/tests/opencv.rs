@@ -57,10 +57,8 @@ fn an_explicit_transport_the_process_does_not_pin_is_unsupported() {
 fn any_api_opens_a_stream_too() {
     let (_serial, server) = default_server();
     let events = EventRecorder::new();
-    let config = OpencvConfig {
-        api_preference: Some(CAP_ANY),
-        ..OpencvConfig::default()
-    };
+    let mut config = OpencvConfig::default();
+    config.api_preference = Some(CAP_ANY);
     let t = Instant::now();
     let s = start::<OpencvBackend>(&server.url(), &config, &events);
     let frame = first_frame(&s, &events);
@@ -101,4 +99,41 @@ fn ffmpeg_inside_opencv_writes_nothing_to_stderr() {
         !stderr.contains(" @ 0x"),
         "FFmpeg wrote to stderr by itself:\n{stderr}"
     );
+}
+
+#[test]
+fn as_mat_is_the_frame_itself_without_a_copy() {
+    use opencv::core::{MatTraitConst, MatTraitConstManual, Vec3b};
+    use rtsp_stream_core::PixelFormat;
+    use rtsp_stream_opencv::FrameAsMat;
+    let (_serial, server) = default_server();
+    for format in [PixelFormat::Bgr8, PixelFormat::Gray8] {
+        let events = EventRecorder::new();
+        let stream = rtsp_stream_testkit::conformance::builder::<OpencvBackend>(
+            &server.url(),
+            &OpencvConfig::default(),
+            &events,
+        )
+        .pixel_format(format)
+        .start()
+        .unwrap();
+        let frame = first_frame(&stream, &events);
+        let mat = frame.as_mat().unwrap();
+        assert_eq!((mat.cols(), mat.rows()), (320, 240));
+        assert_eq!(mat.channels(), format.bytes_per_pixel() as i32);
+        assert_eq!(
+            mat.mat_step().first(),
+            Some(&frame.stride()),
+            "the frame's row step"
+        );
+        assert_eq!(mat.data(), frame.data().as_ptr(), "no copy");
+        for (x, y) in [(0, 0), (319, 0), (17, 123), (319, 239)] {
+            let want = frame.pixel(x, y);
+            let got: Vec<u8> = match format {
+                PixelFormat::Gray8 => vec![*mat.at_2d::<u8>(y as i32, x as i32).unwrap()],
+                _ => mat.at_2d::<Vec3b>(y as i32, x as i32).unwrap().0.to_vec(),
+            };
+            assert_eq!(got, want, "{format} at ({x}, {y})");
+        }
+    }
 }

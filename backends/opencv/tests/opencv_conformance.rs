@@ -24,5 +24,8 @@ rtsp_stream_testkit::conformance_tests!(
         reports_transport_fallback: false,
         opens_concurrently: false,
         time_stamps: false,
+        // OpenCV converts with BT.601 whatever the stream declares.
+        follows_colour_matrix: false,
+        ..Abilities::ALL
     }
 );

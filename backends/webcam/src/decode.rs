@@ -1,13 +1,14 @@
 //! Camera frames into the lent buffer, in the pixel format the stream asks for.
 //!
-//! nokhwa decodes to RGB only: BGR is RGB decoded into the lent buffer and swapped there in one
-//! pass; gray takes the luma directly where the format carries it (YUYV, NV12) and computes it
-//! otherwise.
+//! YUYV, NV12 and gray frames go through the core's YUV conversion (one SIMD pass into the lent
+//! buffer, the colour rule every backend follows). MJPEG is decoded by nokhwa, to RGB only:
+//! BGR is RGB decoded into the lent buffer and swapped there in one pass, gray is computed
+//! from it.
 
 use crate::device::{CameraMode, FourCc};
-use nokhwa::utils::{Resolution, buf_mjpeg_to_rgb, buf_nv12_to_rgb, buf_yuyv422_to_rgb};
-use rtsp_stream_core::raw::FrameSink;
-use rtsp_stream_core::{Error, PixelFormat};
+use nokhwa::utils::buf_mjpeg_to_rgb;
+use rtsp_stream_core::raw::{FrameSink, Plane, YuvLayout, YuvPicture, YuvRange};
+use rtsp_stream_core::{Error, ErrorKind, PixelFormat};
 
 /// Why a camera frame was not decoded.
 pub(crate) enum Undecoded {
@@ -51,32 +52,45 @@ pub(crate) fn decode(
         }
     };
     let target = sink.pixel_format();
+    // The YUV formats go through the core's conversion, with the colour rule of every backend
+    // (cameras send limited range; BT.601 below 720 lines, BT.709 from there).
+    let yuv = |layout, range| YuvPicture {
+        width: w,
+        height: h,
+        layout,
+        range,
+        matrix: None,
+    };
+    let picture = match mode.fourcc {
+        FourCc::Yuyv => Some(yuv(
+            YuvLayout::Yuy2(Plane::new(expect(pixels * 2)?, w as usize * 2)),
+            YuvRange::Limited,
+        )),
+        FourCc::Nv12 => {
+            let nv12 = expect(pixels * 3 / 2)?;
+            let (luma, chroma) = nv12.split_at(pixels);
+            Some(yuv(
+                YuvLayout::Nv12 {
+                    y: Plane::new(luma, w as usize),
+                    uv: Plane::new(chroma, w as usize),
+                },
+                YuvRange::Limited,
+            ))
+        }
+        // Gray cameras send full-range luma.
+        FourCc::Gray => Some(yuv(
+            YuvLayout::Gray8(Plane::new(expect(pixels)?, w as usize)),
+            YuvRange::Full,
+        )),
+        _ => None,
+    };
+    if let Some(picture) = picture {
+        return picture.write_into(sink).map_err(|e| match e.kind() {
+            ErrorKind::Unsupported => Undecoded::Refused(e),
+            _ => Undecoded::Damaged(e.to_string()),
+        });
+    }
     match (mode.fourcc, target) {
-        (FourCc::Yuyv, PixelFormat::Gray8) => {
-            let yuyv = expect(pixels * 2)?;
-            let out = sink.buffer(w, h)?;
-            for (dst, pair) in out.iter_mut().zip(yuyv.chunks_exact(2)) {
-                *dst = full_range(pair[0]);
-            }
-        }
-        (FourCc::Nv12, PixelFormat::Gray8) => {
-            let luma = expect(pixels)?;
-            let out = sink.buffer(w, h)?;
-            for (dst, &y) in out.iter_mut().zip(luma) {
-                *dst = full_range(y);
-            }
-        }
-        (FourCc::Gray, PixelFormat::Gray8) => {
-            let luma = expect(pixels)?;
-            sink.buffer(w, h)?.copy_from_slice(luma);
-        }
-        (FourCc::Gray, _) => {
-            let luma = expect(pixels)?;
-            let out = sink.buffer(w, h)?;
-            for (dst, &y) in out.chunks_exact_mut(3).zip(luma) {
-                dst.fill(y);
-            }
-        }
         (fourcc, PixelFormat::Gray8) => {
             scratch.resize(pixels * 3, 0);
             to_rgb(fourcc, data, mode, scratch)?;
@@ -108,15 +122,6 @@ fn to_rgb(fourcc: FourCc, data: &[u8], mode: CameraMode, out: &mut [u8]) -> Resu
     };
     match fourcc {
         FourCc::Mjpeg => buf_mjpeg_to_rgb(data, out, false).map_err(|e| e.to_string()),
-        FourCc::Yuyv => {
-            let yuyv = data.get(..pixels * 2).ok_or_else(short)?;
-            buf_yuyv422_to_rgb(yuyv, out, false).map_err(|e| e.to_string())
-        }
-        FourCc::Nv12 => {
-            let nv12 = data.get(..pixels * 3 / 2).ok_or_else(short)?;
-            let resolution = Resolution::new(mode.width, mode.height);
-            buf_nv12_to_rgb(resolution, nv12, out, false).map_err(|e| e.to_string())
-        }
         FourCc::Rgb | FourCc::Bgr => {
             out.copy_from_slice(data.get(..pixels * 3).ok_or_else(short)?);
             if fourcc == FourCc::Bgr {
@@ -124,7 +129,9 @@ fn to_rgb(fourcc: FourCc, data: &[u8], mode: CameraMode, out: &mut [u8]) -> Resu
             }
             Ok(())
         }
-        FourCc::Gray => unreachable!("gray is expanded by the caller"),
+        FourCc::Yuyv | FourCc::Nv12 | FourCc::Gray => {
+            unreachable!("YUV and gray go through the core's conversion")
+        }
     }
 }
 
@@ -132,12 +139,6 @@ fn swap_red_blue(packed: &mut [u8]) {
     for px in packed.chunks_exact_mut(3) {
         px.swap(0, 2);
     }
-}
-
-/// Camera luma is video range (16–235), like the colour nokhwa decodes from it; gray frames
-/// are full range, like gray computed from RGB.
-fn full_range(y: u8) -> u8 {
-    ((((i32::from(y) - 16) * 298) + 128) >> 8).clamp(0, 255) as u8
 }
 
 /// BT.601 luma in integer arithmetic.

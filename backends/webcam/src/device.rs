@@ -6,6 +6,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 /// How a camera encodes its frames.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FourCc {
     /// Motion JPEG: one JPEG picture per frame.
@@ -37,6 +38,7 @@ impl FourCc {
 }
 
 /// A mode a camera can run in.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CameraMode {
     /// Width in pixels.
@@ -79,6 +81,7 @@ pub struct DeviceInfo {
 }
 
 /// Why a camera operation failed, in the categories the stream acts on.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeviceError {
     /// The camera is not there (unplugged, or never was). Transient.

@@ -58,6 +58,7 @@ pub use native::NokhwaSystem;
 pub struct WebcamBackend;
 
 /// Settings specific to webcams: the mode to ask for, and the camera system.
+#[non_exhaustive]
 #[derive(Clone)]
 pub struct WebcamConfig {
     /// Requested width (default: the largest the camera offers).

@@ -58,13 +58,12 @@ impl CaptureBackend for WebcamBackend {
             stream,
             name: device.name.clone(),
             scratch: Vec::new(),
-            props: StreamProps {
-                fps: plausible_fps(f64::from(mode.fps)),
-                width: mode.width,
-                height: mode.height,
-                codec: Some(mode.fourcc.name().to_owned()),
-                pixel_format: Some(request.options().pixel_format),
-                transport: None,
+            props: {
+                let mut props = StreamProps::new(mode.width, mode.height);
+                props.fps = plausible_fps(f64::from(mode.fps));
+                props.codec = Some(mode.fourcc.name().to_owned());
+                props.pixel_format = Some(request.options().pixel_format);
+                props
             },
         })
     }

@@ -66,12 +66,10 @@ fn a_real_camera_delivers_frames_in_every_pixel_format() {
 #[test]
 #[ignore = "needs a camera"]
 fn a_real_camera_honours_a_requested_mode_or_falls_back() {
-    let config = WebcamConfig {
-        width: Some(640),
-        height: Some(480),
-        fps: Some(30),
-        ..WebcamConfig::default()
-    };
+    let mut config = WebcamConfig::default();
+    config.width = Some(640);
+    config.height = Some(480);
+    config.fps = Some(30);
     let s = VideoStream::<WebcamBackend>::builder_with("0", config)
         .start()
         .unwrap();

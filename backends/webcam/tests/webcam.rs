@@ -26,10 +26,9 @@ fn camera(serial: &str, colour: [u8; 3], modes: Vec<CameraMode>) -> FakeCamera {
 }
 
 fn config(system: &FakeCameras) -> WebcamConfig {
-    WebcamConfig {
-        system: Arc::new(system.clone()),
-        ..WebcamConfig::default()
-    }
+    let mut config = WebcamConfig::default();
+    config.system = Arc::new(system.clone());
+    config
 }
 
 fn stream(
@@ -236,13 +235,11 @@ fn the_requested_mode_or_the_closest_one_is_opened() {
         ),
     );
     let events = EventRecorder::new();
-    let wanted = WebcamConfig {
-        width: Some(320),
-        height: Some(240),
-        fps: Some(25),
-        format: Some(FourCc::Yuyv),
-        ..config(&system)
-    };
+    let mut wanted = config(&system);
+    wanted.width = Some(320);
+    wanted.height = Some(240);
+    wanted.fps = Some(25);
+    wanted.format = Some(FourCc::Yuyv);
     let s = stream("/dev/video0", wanted, &events);
     let frame = s.wait_next(0, PATIENCE).expect("a frame");
     assert_eq!((frame.width(), frame.height()), (320, 240));

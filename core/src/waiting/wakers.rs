@@ -55,4 +55,10 @@ impl WakerSlab {
             waker.wake_by_ref();
         }
     }
+
+    /// How many wakers are registered.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
 }

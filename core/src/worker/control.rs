@@ -141,7 +141,7 @@ impl Runner {
         let handle = {
             let (shared, control) = (Arc::clone(shared), Arc::clone(&control));
             std::thread::Builder::new()
-                .name("rtsp-stream".into())
+                .name(shared.thread_name("sup"))
                 .spawn(move || {
                     let _exit = shared.threads.enter(&control.track);
                     supervisor.run();
@@ -197,7 +197,7 @@ impl Runner {
         let spawned = {
             let (runner, handoff) = (Arc::clone(self), Arc::clone(&handoff));
             std::thread::Builder::new()
-                .name("rtsp-stream-stop".into())
+                .name(self.shared.thread_name("stop"))
                 .spawn(move || {
                     let stopping = handoff
                         .lock()
@@ -272,7 +272,7 @@ impl Runner {
             log::warn!(
                 target: LOG_TARGET,
                 "stream {}: worker did not stop within {:?}; left behind muted",
-                shared.request.source(),
+                shared.label,
                 shared.request.options.stop_timeout
             );
         }
@@ -288,7 +288,7 @@ impl Runner {
         log::info!(
             target: LOG_TARGET,
             "stream {} stopped in {:?}",
-            shared.request.source(),
+            shared.label,
             started.elapsed()
         );
     }

@@ -22,7 +22,7 @@ use crate::waiting::{EndReason, Subscribers};
 use arc_swap::ArcSwapOption;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 mod capture;
 mod control;
@@ -35,7 +35,7 @@ use threads::Threads;
 type Callback = Arc<dyn Fn() + Send + Sync>;
 type EventCallback = Arc<dyn Fn(&Event) + Send + Sync>;
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub(crate) struct Callbacks {
     pub(crate) on_connect: Vec<Callback>,
     pub(crate) on_disconnect: Vec<Callback>,
@@ -43,9 +43,23 @@ pub(crate) struct Callbacks {
     pub(crate) on_event: Vec<EventCallback>,
 }
 
+impl Callbacks {
+    /// How many callbacks are registered, of every kind.
+    pub(crate) fn len(&self) -> usize {
+        self.on_connect.len()
+            + self.on_disconnect.len()
+            + self.on_reconnect_failure.len()
+            + self.on_event.len()
+    }
+}
+
 /// State shared by the stream handle, the supervisor and the capture threads.
 pub(crate) struct Shared {
     pub(crate) request: OpenRequest,
+    /// The name given with `VideoStreamBuilder::name`.
+    pub(crate) name: Option<String>,
+    /// How log lines name the stream: its name and its redacted source.
+    pub(crate) label: String,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) backend: &'static str,
     callbacks: Callbacks,
@@ -63,6 +77,11 @@ pub(crate) struct Shared {
     runs: AtomicU64,
     /// Nanoseconds after `epoch` of the newest frame; `u64::MAX` before any.
     last_frame: AtomicU64,
+    /// Nanoseconds after `epoch` since which the stream has not been streaming; `u64::MAX`
+    /// while streaming and before the first start.
+    offline_since: AtomicU64,
+    /// Nanoseconds after `epoch` of the last error; `u64::MAX` before any.
+    last_error_at: AtomicU64,
     /// Exponential moving average of the interval between frames, in nanoseconds.
     frame_interval: AtomicU64,
     last_error: Mutex<Option<Arc<Error>>>,
@@ -74,14 +93,21 @@ pub(crate) struct Shared {
 impl Shared {
     pub(crate) fn new(
         request: OpenRequest,
+        name: Option<String>,
         clock: Arc<dyn Clock>,
         callbacks: Callbacks,
         backend: &'static str,
     ) -> Self {
+        let label = match &name {
+            Some(name) => format!("{name} ({})", request.source()),
+            None => request.source().to_string(),
+        };
         let epoch = clock.now();
         let pool = FramePool::new(request.options.frame_pool, request.options.eager_frame_pool);
         Shared {
             request,
+            name,
+            label,
             clock,
             backend,
             callbacks,
@@ -97,6 +123,8 @@ impl Shared {
             generation: AtomicU64::new(0),
             runs: AtomicU64::new(0),
             last_frame: AtomicU64::new(u64::MAX),
+            offline_since: AtomicU64::new(u64::MAX),
+            last_error_at: AtomicU64::new(u64::MAX),
             frame_interval: AtomicU64::new(0),
             last_error: Mutex::new(None),
             frames_beyond_pool: AtomicU64::new(0),
@@ -110,6 +138,27 @@ impl Shared {
 
     pub(crate) fn set_state_unchecked(&self, state: State) {
         self.state.store(state.to_u8(), Ordering::Release);
+        if state == State::Streaming {
+            self.offline_since.store(u64::MAX, Ordering::Release);
+        } else {
+            // Only the first state off the stream marks the moment.
+            let now = self.nanos_since_epoch(self.clock.now());
+            let _ = self.offline_since.compare_exchange(
+                u64::MAX,
+                now,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            );
+        }
+    }
+
+    /// The wall-clock time of `nanos` after the epoch (`u64::MAX`: none), per the clock.
+    fn wall_time(&self, nanos: u64, now: Instant) -> Option<SystemTime> {
+        if nanos == u64::MAX {
+            return None;
+        }
+        let ago = now.saturating_duration_since(self.epoch + Duration::from_nanos(nanos));
+        Some(self.clock.system_now() - ago)
     }
 
     /// Ends `run` by itself (given up, or the source ended): wakes every waiter and ends the
@@ -118,6 +167,21 @@ impl Shared {
         if self.slot.end(run, reason) {
             self.subscribers.close_all();
         }
+    }
+
+    /// A thread name carrying the stream's name: `rs-<name>-<role>`, cut to the 15 bytes
+    /// Linux keeps (`rs-<role>` for an unnamed stream).
+    pub(crate) fn thread_name(&self, role: &str) -> String {
+        const LIMIT: usize = 15;
+        let Some(name) = &self.name else {
+            return format!("rs-{role}");
+        };
+        let room = LIMIT.saturating_sub("rs-".len() + 1 + role.len());
+        let mut cut = room.min(name.len());
+        while !name.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        format!("rs-{}-{role}", &name[..cut])
     }
 
     pub(crate) fn reconnects(&self) -> u64 {
@@ -153,11 +217,19 @@ impl Shared {
         }
     }
 
+    /// The measured rate; 0 once no frame has come for max(2 s, 3 intervals), so that an
+    /// outage does not read as the last rate.
     pub(crate) fn measured_fps(&self) -> f64 {
-        match self.frame_interval.load(Ordering::Relaxed) {
-            0 => 0.0,
-            n => 1e9 / n as f64,
+        let interval = self.frame_interval.load(Ordering::Relaxed);
+        let Some(last) = self.last_frame_at() else {
+            return 0.0;
+        };
+        let silent = self.clock.now().saturating_duration_since(last);
+        let gone = Duration::from_secs(2).max(Duration::from_nanos(interval.saturating_mul(3)));
+        if interval == 0 || silent > gone {
+            return 0.0;
         }
+        1e9 / interval as f64
     }
 
     /// The pool for a new connection: the one the last connection returned, or a new one if
@@ -178,6 +250,8 @@ impl Shared {
     }
 
     fn set_last_error(&self, error: Arc<Error>) {
+        let now = self.nanos_since_epoch(self.clock.now());
+        self.last_error_at.store(now, Ordering::Release);
         *self
             .last_error
             .lock()
@@ -204,6 +278,8 @@ impl Shared {
             since_last_frame: self
                 .last_frame_at()
                 .map(|t| now.saturating_duration_since(t)),
+            last_error_at: self.wall_time(self.last_error_at.load(Ordering::Acquire), now),
+            offline_since: self.wall_time(self.offline_since.load(Ordering::Acquire), now),
             live_threads: self.threads.live(),
             detached_threads: self.threads.detached(),
         }

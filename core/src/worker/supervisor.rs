@@ -78,6 +78,9 @@ pub(crate) struct Supervisor<B: CaptureBackend> {
     attempts: u64,
     /// Frame size last seen, kept across connections.
     last_size: Option<(u32, u32)>,
+    /// The current connection sent `Connected` (its size is known): its end is a
+    /// `Disconnected`, not just a failed attempt.
+    announced: bool,
     jitter: Jitter,
 }
 
@@ -92,6 +95,7 @@ impl<B: CaptureBackend> Supervisor<B> {
             backoff_step: 0,
             attempts: 0,
             last_size: None,
+            announced: false,
             jitter: Jitter::new(seed),
         }
     }
@@ -131,7 +135,7 @@ impl<B: CaptureBackend> Supervisor<B> {
     }
 
     fn finish(&self, ending: Ending) {
-        let source = self.shared.request.source();
+        let source = &self.shared.label;
         match ending {
             Ending::Stopped => {
                 self.emit(Event::Stopped);
@@ -172,7 +176,7 @@ impl<B: CaptureBackend> Supervisor<B> {
         log::info!(
             target: LOG_TARGET,
             "stream {}: connecting ({}, attempt {attempt})",
-            self.shared.request.source(),
+            self.shared.label,
             self.shared.backend
         );
         self.emit(Event::Connecting { attempt });
@@ -189,6 +193,10 @@ impl<B: CaptureBackend> Supervisor<B> {
         };
         let mut phase = Phase::Opening;
         let mut phase_started = started;
+        self.announced = false;
+        // A connection whose picture size is unknown on opening is announced with its first
+        // frame, so that `Connected` always carries a size.
+        let mut unannounced = None;
         let opts = self.options().clone();
         let end = loop {
             let seen = self.control.wake.epoch();
@@ -201,9 +209,16 @@ impl<B: CaptureBackend> Supervisor<B> {
                     Message::Opened(props, generation) => {
                         phase = Phase::AwaitingFirstFrame;
                         phase_started = self.shared.clock.now();
-                        self.connected(props, generation);
+                        if props.width > 0 && props.height > 0 {
+                            self.connected(props, generation);
+                        } else {
+                            unannounced = Some(generation);
+                        }
                     }
                     Message::FirstFrame(props) => {
+                        if let Some(generation) = unannounced.take() {
+                            self.connected(props.clone(), generation);
+                        }
                         phase = Phase::Streaming;
                         self.failures = 0;
                         self.backoff_step = 0;
@@ -228,7 +243,7 @@ impl<B: CaptureBackend> Supervisor<B> {
                 log::warn!(
                     target: LOG_TARGET,
                     "stream {}: {notice:?}",
-                    self.shared.request.source()
+                    self.shared.label
                 );
                 self.emit(Event::Notice(notice));
             }
@@ -300,7 +315,7 @@ impl<B: CaptureBackend> Supervisor<B> {
             let config = self.config.clone();
             let run = self.control.run;
             std::thread::Builder::new()
-                .name("rtsp-stream-capture".into())
+                .name(self.shared.thread_name("cap"))
                 .spawn(move || {
                     let _exit = shared.threads.enter(&track);
                     capture::run::<B>(&shared, &config, &ctx, &link, run, session_id);
@@ -348,16 +363,17 @@ impl<B: CaptureBackend> Supervisor<B> {
                 target: LOG_TARGET,
                 "stream {}: backend did not return within {grace:?} of cancellation; its \
                  thread is left behind muted",
-                self.shared.request.source(),
+                self.shared.label,
             );
         }
     }
 
-    fn connected(&self, props: StreamProps, generation: u64) {
+    fn connected(&mut self, props: StreamProps, generation: u64) {
+        self.announced = true;
         log::info!(
             target: LOG_TARGET,
             "stream {}: connected ({}x{}, {} fps, codec {})",
-            self.shared.request.source(),
+            self.shared.label,
             props.width,
             props.height,
             props.fps.map_or_else(|| "?".to_owned(), |f| format!("{f:.2}")),
@@ -380,7 +396,7 @@ impl<B: CaptureBackend> Supervisor<B> {
         log::info!(
             target: LOG_TARGET,
             "stream {}: resolution changed to {}x{}",
-            self.shared.request.source(),
+            self.shared.label,
             props.width,
             props.height
         );
@@ -397,7 +413,7 @@ impl<B: CaptureBackend> Supervisor<B> {
         log::warn!(
             target: LOG_TARGET,
             "stream {}: no frame for {after:?}, dropping the connection",
-            self.shared.request.source()
+            self.shared.label
         );
         self.set_state(State::Stalled);
         self.emit(Event::Stalled { after });
@@ -407,14 +423,14 @@ impl<B: CaptureBackend> Supervisor<B> {
     fn disconnected(&mut self, error: &Arc<Error>, phase: Phase, timed_out: bool) {
         self.shared.set_last_error(Arc::clone(error));
         self.shared.slot.clear(self.control.run);
-        let source = self.shared.request.source();
+        let source = &self.shared.label;
         // A connection that opened but never delivered a frame is a failed attempt too: a
         // camera that accepts and drops at once is backed off, not hammered.
         if phase != Phase::Streaming {
             self.failures += 1;
         }
         self.set_state(State::Disconnected);
-        if phase == Phase::Opening {
+        if !self.announced {
             log::warn!(
                 target: LOG_TARGET,
                 "stream {source}: connection attempt failed ({} in a row): {error}",
@@ -440,7 +456,7 @@ impl<B: CaptureBackend> Supervisor<B> {
         log::info!(
             target: LOG_TARGET,
             "stream {}: reconnecting in {delay:?} ({} consecutive failure(s))",
-            self.shared.request.source(),
+            self.shared.label,
             self.failures
         );
         self.set_state(State::BackingOff);

@@ -2,40 +2,39 @@
 //! deadlines.
 #![allow(dead_code)]
 
+use rtsp_stream_core::mock::EventRecorder;
 use rtsp_stream_core::{
     Event, ManualClock, MockBackend, MockConfig, MockScript, VideoStream, VideoStreamBuilder,
 };
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
 
 /// Generous real-time bound for anything that should happen "now" on a busy machine.
 pub const PATIENCE: Duration = Duration::from_secs(10);
 
-/// Records every event of a stream and lets a test wait for one.
+/// The public [`EventRecorder`] with this crate's [`PATIENCE`] as every deadline.
 #[derive(Clone, Default)]
-pub struct EventLog {
-    inner: Arc<(Mutex<Vec<Event>>, Condvar)>,
-}
+pub struct EventLog(EventRecorder);
 
 impl EventLog {
     pub fn handler(&self) -> impl Fn(&Event) + Send + Sync + 'static {
-        let log = self.clone();
-        move |e: &Event| {
-            log.inner.0.lock().unwrap().push(e.clone());
-            log.inner.1.notify_all();
-        }
+        self.0.handler()
     }
 
     pub fn events(&self) -> Vec<Event> {
-        self.inner.0.lock().unwrap().clone()
+        self.0.events()
     }
 
     pub fn names(&self) -> Vec<&'static str> {
-        self.events().iter().map(|e| e.name()).collect()
+        self.0.names()
     }
 
     pub fn len(&self) -> usize {
-        self.inner.0.lock().unwrap().len()
+        self.0.len()
+    }
+
+    pub fn count(&self, name: &str) -> usize {
+        self.0.count(name)
     }
 
     /// Waits for the first event at index ≥ `from` that matches; returns its index.
@@ -43,85 +42,39 @@ impl EventLog {
         &self,
         from: usize,
         what: &str,
-        mut pred: impl FnMut(&Event) -> bool,
+        pred: impl FnMut(&Event) -> bool,
     ) -> (usize, Event) {
-        let until = Instant::now() + PATIENCE;
-        let mut events = self.inner.0.lock().unwrap();
-        loop {
-            if let Some(i) = (from..events.len()).find(|&i| pred(&events[i])) {
-                return (i, events[i].clone());
-            }
-            let now = Instant::now();
-            assert!(
-                now < until,
-                "timed out waiting for {what}; events so far: {:?}",
-                events.iter().map(|e| e.name()).collect::<Vec<_>>()
-            );
-            events = self.inner.1.wait_timeout(events, until - now).unwrap().0;
-        }
+        let (i, _, event) = self.0.wait_for(from, PATIENCE, what, pred);
+        (i, event)
     }
 
     /// Waits for the `n`-th (from 0) event called `name`.
     pub fn wait_nth(&self, name: &str, n: usize) -> Event {
-        let until = Instant::now() + PATIENCE;
-        let mut events = self.inner.0.lock().unwrap();
-        loop {
-            if let Some(e) = events.iter().filter(|e| e.name() == name).nth(n) {
-                return e.clone();
-            }
-            let now = Instant::now();
-            assert!(
-                now < until,
-                "timed out waiting for {name} #{n}; events so far: {:?}",
-                events.iter().map(|e| e.name()).collect::<Vec<_>>()
-            );
-            events = self.inner.1.wait_timeout(events, until - now).unwrap().0;
-        }
+        self.0.wait_nth(name, n, PATIENCE).1
     }
 
     pub fn wait_for(&self, what: &str, pred: impl FnMut(&Event) -> bool) -> (usize, Event) {
         self.wait_for_from(0, what, pred)
     }
-
-    pub fn count(&self, name: &str) -> usize {
-        self.names().iter().filter(|n| **n == name).count()
-    }
 }
 
-/// Waits for the `n`-th (from 0) back-off, checks that the supervisor is parked on the clock
-/// exactly that far ahead, and advances the clock by it. Returns the delay.
+/// Takes the `n`-th (from 0) back-off: see [`EventRecorder::advance_past_backoff`].
 pub fn take_backoff(log: &EventLog, clock: &ManualClock, n: usize) -> Duration {
-    let Event::BackingOff { delay, .. } = log.wait_nth("backing_off", n) else {
-        unreachable!()
-    };
-    assert!(
-        clock.wait_for_sleeper_after(delay, PATIENCE),
-        "no sleeper {delay:?} ahead; sleepers: {:?}",
-        clock.sleepers()
-    );
-    clock.advance(delay);
-    delay
+    log.0.advance_past_backoff(clock, n, PATIENCE)
 }
 
 /// Waits until the supervisor is parked on the clock exactly `after` ahead, then advances.
 pub fn advance_when_parked(clock: &ManualClock, after: Duration) {
     assert!(
-        clock.wait_for_sleeper_after(after, PATIENCE),
+        clock.advance_when_parked(after, PATIENCE),
         "no sleeper {after:?} ahead; sleepers: {:?}",
         clock.sleepers()
     );
-    clock.advance(after);
 }
 
 /// Polls `cond` until true or `PATIENCE` passes (for state that has no event).
-pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
-    let until = Instant::now() + PATIENCE;
-    let mut pause = Duration::from_micros(100);
-    while !cond() {
-        assert!(Instant::now() < until, "timed out waiting until {what}");
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(10));
-    }
+pub fn wait_until(what: &str, cond: impl FnMut() -> bool) {
+    rtsp_stream_core::mock::wait_until(PATIENCE, what, cond);
 }
 
 /// A builder on a manual clock with an event log attached.

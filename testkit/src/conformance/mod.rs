@@ -73,19 +73,26 @@ macro_rules! conformance_tests {
             $crate::conformance::large_pictures_decode_cleanly::<$backend>(&$config);
         }
         #[test]
+        fn conformance_colours_follow_the_declared_matrix() {
+            $crate::conformance::colours_follow_the_declared_matrix::<$backend>(
+                &$config, $abilities,
+            );
+        }
+        #[test]
         fn conformance_other_codecs_decode() {
-            $crate::conformance::other_codecs_decode::<$backend>(&$config);
+            $crate::conformance::other_codecs_decode::<$backend>(&$config, $abilities);
         }
         #[test]
         fn conformance_file_plays_at_its_own_rate_and_ends() {
             $crate::conformance::file_plays_at_its_own_rate_and_ends::<$backend>(
                 &$config,
                 ::std::path::Path::new(env!("CARGO_TARGET_TMPDIR")),
+                $abilities,
             );
         }
         #[test]
         fn conformance_missing_file_is_not_found() {
-            $crate::conformance::missing_file_is_not_found::<$backend>(&$config);
+            $crate::conformance::missing_file_is_not_found::<$backend>(&$config, $abilities);
         }
         #[test]
         fn conformance_props_match_the_server() {
@@ -107,11 +114,12 @@ macro_rules! conformance_tests {
         }
         #[test]
         fn conformance_wrong_password() {
-            $crate::conformance::wrong_password::<$backend>(
-                &$config,
-                "conformance_wrong_password",
-                $abilities,
-            );
+            // The harness names a test by its path below the crate root.
+            let name = match module_path!().split_once("::") {
+                Some((_, module)) => format!("{module}::conformance_wrong_password"),
+                None => "conformance_wrong_password".to_owned(),
+            };
+            $crate::conformance::wrong_password::<$backend>(&$config, &name, $abilities);
         }
         #[test]
         fn conformance_udp_only_server() {

@@ -145,7 +145,7 @@ pub fn no_usable_media_is_not_a_transport_refusal<B: CaptureBackend>(
     let fell_back = events
         .events()
         .iter()
-        .any(|(_, e)| matches!(e, Event::Notice(Notice::TransportFallback { .. })));
+        .any(|e| matches!(e, Event::Notice(Notice::TransportFallback { .. })));
     assert!(!fell_back, "a fallback without a 461: {:?}", events.names());
     if can.reports_rtsp_status {
         assert_eq!(error.kind(), ErrorKind::Unsupported, "{error}");

@@ -56,6 +56,18 @@ pub struct Abilities {
     /// Frames carry the stream's presentation time stamps, growing from frame to frame.
     /// Without it: frames may have none.
     pub time_stamps: bool,
+    /// Plays files. Without it: a file is a permanent error (unsupported or invalid source)
+    /// on the first attempt.
+    pub reads_files: bool,
+    /// Decodes H.265 and MJPEG besides H.264. Without it: such a stream is a permanent
+    /// `Unsupported` error that names the codec, on the first attempt.
+    pub other_codecs: bool,
+    /// Converts with the colour matrix the stream declares (BT.709 at 1080p here). Without
+    /// it: only BT.601 streams are checked.
+    pub follows_colour_matrix: bool,
+    /// How far (in levels) the colours of the pattern may land from the truth: 3 for the core's
+    /// conversion and swscale.
+    pub colour_tolerance: u8,
 }
 
 impl Abilities {
@@ -66,6 +78,10 @@ impl Abilities {
         reports_transport_fallback: true,
         opens_concurrently: true,
         time_stamps: true,
+        reads_files: true,
+        other_codecs: true,
+        follows_colour_matrix: true,
+        colour_tolerance: 3,
     };
 }
 

@@ -5,8 +5,8 @@ use super::{
     server,
 };
 use crate::conformance::helpers::{EventRecorder, serial, wait_until};
-use crate::{Codec, ServerOptions};
-use rtsp_stream_core::{CaptureBackend, Event, Frame, PixelFormat};
+use crate::{Codec, Colorimetry, PATTERN_COLOURS, ServerOptions};
+use rtsp_stream_core::{CaptureBackend, ErrorKind, Event, Frame, PixelFormat};
 use std::time::{Duration, Instant};
 
 /// First decodable frame within 5 s, right size, right pixel format, right colours; it is not
@@ -87,7 +87,7 @@ pub fn joining_mid_stream_starts_at_a_decodable_frame<B: CaptureBackend>(config:
 }
 
 /// H.265 and MJPEG streams decode too: right colours, and the codec named `hevc` / `mjpeg`.
-pub fn other_codecs_decode<B: CaptureBackend>(config: &B::Config) {
+pub fn other_codecs_decode<B: CaptureBackend>(config: &B::Config, can: Abilities) {
     let _serial = serial();
     for (codec, name) in [(Codec::H265, "hevc"), (Codec::Mjpeg, "mjpeg")] {
         let server = server(ServerOptions {
@@ -95,6 +95,21 @@ pub fn other_codecs_decode<B: CaptureBackend>(config: &B::Config) {
             ..ServerOptions::default()
         });
         let events = EventRecorder::new();
+        if !can.other_codecs {
+            let stream = builder::<B>(&server.url(), config, &events)
+                .start()
+                .unwrap();
+            let error = events.gave_up(PATIENCE);
+            assert_eq!(error.kind(), ErrorKind::Unsupported, "{error}");
+            assert!(error.to_string().contains(name), "{codec:?}: {error}");
+            assert_eq!(
+                events.count("connecting"),
+                1,
+                "an undecodable codec was retried"
+            );
+            drop(stream);
+            continue;
+        }
         let stream = builder::<B>(&server.url(), config, &events)
             .start()
             .unwrap();
@@ -142,7 +157,8 @@ pub fn large_pictures_decode_cleanly<B: CaptureBackend>(config: &B::Config) {
     stream.stop();
 }
 
-/// fps, width and height reported by the stream match the server.
+/// fps, width and height reported by the stream match the server; `Connected` carries the
+/// size; `fps()` is the nominal rate.
 pub fn props_match_the_server<B: CaptureBackend>(config: &B::Config) {
     let _serial = serial();
     let server = server(ServerOptions::default());
@@ -150,15 +166,30 @@ pub fn props_match_the_server<B: CaptureBackend>(config: &B::Config) {
     let stream = builder::<B>(&server.url(), config, &events)
         .start()
         .unwrap();
-    assert!(stream.wait_next(0, FIRST_FRAME).is_ok(), "no frame");
+    let frame = stream.wait_next(0, FIRST_FRAME).expect("a frame");
     assert_eq!((stream.frame_width(), stream.frame_height()), (320, 240));
-    // Nominal, or measured when the backend cannot tell: wait for the measurement to settle.
-    wait_until(PATIENCE, "fps close to 15", || {
-        (stream.fps() - 15.0).abs() < 1.5
+    // `Connected` carries the size, whether the backend knew it on opening or only with the
+    // first frame, and comes before `FirstFrame`.
+    let (connected, _, event) = events.wait_for(0, PATIENCE, "connected", |e| {
+        matches!(e, Event::Connected { .. })
     });
+    let Event::Connected { props, generation } = event else {
+        unreachable!()
+    };
+    assert_eq!((props.width, props.height), (320, 240), "{props:?}");
+    assert_eq!(generation, frame.generation());
+    let (first, _, _) = events.wait_for(0, PATIENCE, "first_frame", |e| {
+        matches!(e, Event::FirstFrame { .. })
+    });
+    assert!(connected < first, "{:?}", events.names());
+    // One meaning on every backend: the nominal rate the stream declares (15 in its
+    // bitstream), known from the first frame on — not a measurement that drifts.
     let props = stream.props().expect("props while connected");
+    assert_eq!(props.fps, Some(15.0), "{props:?}");
+    assert_eq!(stream.fps(), 15.0);
     assert!(props.codec.is_some(), "no codec name in {props:?}");
     stream.stop();
+    assert_eq!(stream.fps(), 0.0, "0 when not connected");
 }
 
 /// The server changes resolution between sessions: frames of the new size, a
@@ -243,5 +274,64 @@ fn assert_current_picture(frame: &Frame, before: &Frame) {
             frame.seq(),
             before.seq()
         );
+    }
+}
+
+/// A BT.709 1080p stream and a BT.601 320×240 stream both give the pattern's colours within
+/// the backend's tolerance, ±3 levels by default (the mean of a block at each bar's centre): each is converted with the matrix it
+/// declares, so every backend gives the same pixels. The wrong matrix is 10 or more levels off
+/// on these bars.
+pub fn colours_follow_the_declared_matrix<B: CaptureBackend>(config: &B::Config, can: Abilities) {
+    let _serial = serial();
+    for (width, height, colorimetry) in [
+        (1920, 1080, Colorimetry::Bt709),
+        (320, 240, Colorimetry::Bt601),
+    ] {
+        if colorimetry == Colorimetry::Bt709 && !can.follows_colour_matrix {
+            continue;
+        }
+        let server = server(ServerOptions {
+            width,
+            height,
+            colorimetry,
+            ..ServerOptions::default()
+        });
+        let events = EventRecorder::new();
+        let stream = builder::<B>(&server.url(), config, &events)
+            .pixel_format(PixelFormat::Rgb8)
+            .start()
+            .unwrap();
+        // A few frames in, once the encoder's rate control has settled; each bar's colour is
+        // the mean of a 16×16 block at its centre, so compression noise does not count.
+        let mut frame = stream
+            .wait_next(0, PATIENCE)
+            .unwrap_or_else(|e| panic!("{e}: no frame; events {:?}", events.names()));
+        for _ in 0..5 {
+            frame = stream
+                .wait_next(frame.seq(), PATIENCE)
+                .expect("more frames");
+        }
+        let mut worst = 0.0f64;
+        for (i, rgb) in PATTERN_COLOURS.iter().enumerate() {
+            let (cx, cy) = (width * (2 * i as u32 + 1) / 6, height / 4);
+            let mut sum = [0u32; 3];
+            for y in cy - 8..cy + 8 {
+                for x in cx - 8..cx + 8 {
+                    for (c, v) in sum.iter_mut().zip(frame.pixel(x, y)) {
+                        *c += u32::from(*v);
+                    }
+                }
+            }
+            for c in 0..3 {
+                let mean = f64::from(sum[c]) / 256.0;
+                worst = worst.max((mean - f64::from(rgb[c])).abs());
+            }
+        }
+        println!("figure: {colorimetry:?} {width}×{height}: worst deviation {worst:.1} levels");
+        assert!(
+            worst <= f64::from(can.colour_tolerance),
+            "{colorimetry:?} {width}×{height}: {worst:.1} levels off the pattern"
+        );
+        stream.stop();
     }
 }

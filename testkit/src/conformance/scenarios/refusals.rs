@@ -113,7 +113,7 @@ pub fn udp_only_server<B: CaptureBackend>(config: &B::Config, can: Abilities) {
         "no frame over UDP ({frame:?}); events {:?}",
         events.names()
     );
-    let fell_back = events.events().iter().any(|(_, e)| {
+    let fell_back = events.events().iter().any(|e| {
         matches!(
             e,
             Event::Notice(Notice::TransportFallback {

@@ -1,28 +1,4 @@
-//! A scripted backend and the tools to drive it, for deterministic tests of the stream and of
-//! applications built on it.
-//!
-//! A [`MockScript`] is a queue of [`MockStep`]s shared between the test and every connection
-//! the stream opens. [`open`](crate::CaptureBackend::open) consumes steps up to and including
-//! the next open step (read steps left over from a connection that ended early are dropped);
-//! [`read`](crate::raw::Capture::read) consumes read steps. When the queue is empty, opens fail
-//! with a transient "connection refused" and reads stall until cancelled, so a finished script
-//! looks like a camera that went away.
-//!
-//! ```
-//! use rtsp_stream_core::{ManualClock, MockBackend, MockConfig, MockScript, StreamProps, VideoStream};
-//! use std::time::Duration;
-//!
-//! let script = MockScript::new();
-//! script.open_ok(MockScript::props(64, 48, 30.0)).frames(3);
-//! let stream = VideoStream::<MockBackend>::builder_with("mock://cam", MockConfig::new(script.clone()))
-//!     .clock(ManualClock::new())
-//!     .start()
-//!     .unwrap();
-//! let frame = stream.wait_next(0, Duration::from_secs(5)).unwrap();
-//! assert_eq!((frame.width(), frame.height()), (64, 48));
-//! stream.stop();
-//! assert_eq!(script.open_count(), 1);
-//! ```
+//! The scripted backend: a queue of steps shared by the test and every connection.
 
 use crate::backend::{Capture, CaptureBackend, ReadStatus};
 use crate::context::CaptureContext;
@@ -364,6 +340,7 @@ impl MockScript {
 }
 
 /// Configuration of [`MockBackend`]: the script it follows and the colour of its frames.
+#[non_exhaustive]
 #[derive(Clone, Debug)]
 pub struct MockConfig {
     /// The script shared with the test.

@@ -1,0 +1,209 @@
+//! A playing session: access units from retina, decoded and converted into the lent buffer.
+
+use crate::colour::Colour;
+use crate::decode::{Decoded, Decoder};
+use crate::error::RetinaError;
+use crate::session::{self, Opened, VideoCodec, interruptible};
+use futures_util::StreamExt;
+use retina::client::{Demuxed, SessionGroup};
+use retina::codec::{CodecItem, ParametersRef, VideoFrame, VideoParametersCodec};
+use rtsp_stream_core::raw::{Capture, CaptureContext, FrameSink, ReadStatus};
+use rtsp_stream_core::{PixelFormat, Result, StreamProps, Transport};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Time stamps of access units sent to the decoder whose pictures have not come out yet;
+/// more than this means the decoder dropped some, and the queue starts again.
+const MAX_PENDING: usize = 16;
+
+/// A playing retina session and its decoder, owned by the capture thread (reachable only as
+/// `<RetinaBackend as CaptureBackend>::Capture`).
+pub struct RetinaCapture {
+    runtime: tokio::runtime::Runtime,
+    /// `None` once torn down.
+    session: Option<Demuxed>,
+    group: Arc<SessionGroup>,
+    stream_index: usize,
+    codec: VideoCodec,
+    decoder: Decoder,
+    /// Access units are skipped until a key frame: at the start (joining mid-GOP), after lost
+    /// packets and after a unit the decoder refused, so a smeared picture is never delivered.
+    waiting_for_key: bool,
+    size: (u32, u32),
+    fps: Option<f64>,
+    transport: Transport,
+    pixel_format: Option<PixelFormat>,
+    /// Set when the connection failed: no TEARDOWN is sent on a dead connection.
+    broken: bool,
+    teardown_budget: Duration,
+    /// The time stamps of units in the decoder. Pictures come out in display order, which with
+    /// B-frames is not the order units go in: each picture gets the earliest pending stamp.
+    pending_pts: BinaryHeap<Reverse<Duration>>,
+    /// What the stream's current parameters declare (read again when they change).
+    colour: Colour,
+}
+
+impl RetinaCapture {
+    pub(crate) fn new(
+        runtime: tokio::runtime::Runtime,
+        opened: Opened,
+        decoder: Decoder,
+        teardown_budget: Duration,
+    ) -> Self {
+        RetinaCapture {
+            runtime,
+            session: Some(opened.session),
+            group: opened.group,
+            stream_index: opened.stream_index,
+            codec: opened.codec,
+            decoder,
+            waiting_for_key: true,
+            size: opened.size.unwrap_or((0, 0)),
+            fps: opened.fps,
+            transport: opened.transport,
+            pixel_format: None,
+            broken: false,
+            teardown_budget,
+            pending_pts: BinaryHeap::new(),
+            colour: Colour::default(),
+        }
+        .with_colour_of_the_parameters()
+    }
+
+    /// Reads the colour description from the stream's H.264 parameters, if there are any.
+    fn with_colour_of_the_parameters(mut self) -> Self {
+        self.read_colour();
+        self
+    }
+
+    fn read_colour(&mut self) {
+        let Some(session) = &self.session else { return };
+        let params = session
+            .streams()
+            .get(self.stream_index)
+            .and_then(|s| s.parameters());
+        if let Some(ParametersRef::Video(video)) = params
+            && let VideoParametersCodec::H264 { sps, .. } = video.codec_params()
+        {
+            self.colour = Colour::from_h264_sps(sps);
+        }
+    }
+
+    /// The next access unit of the video track.
+    fn next_unit(&mut self, ctx: &CaptureContext) -> Result<VideoFrame, RetinaError> {
+        let session = self.session.as_mut().ok_or(RetinaError::SessionEnded)?;
+        loop {
+            let item =
+                self.runtime
+                    .block_on(interruptible(ctx, "waiting for a frame", session.next()))?;
+            match item {
+                None => return Err(RetinaError::SessionEnded),
+                Some(Err(source)) => {
+                    return Err(RetinaError::Rtsp {
+                        during: "reading",
+                        source,
+                    });
+                }
+                Some(Ok(CodecItem::VideoFrame(unit))) if unit.stream_id() == self.stream_index => {
+                    return Ok(unit);
+                }
+                Some(Ok(_)) => {}
+            }
+        }
+    }
+
+    fn read_frame(
+        &mut self,
+        sink: &mut FrameSink<'_>,
+        ctx: &CaptureContext,
+    ) -> Result<ReadStatus, RetinaError> {
+        loop {
+            let unit = self.next_unit(ctx)?;
+            if unit.loss() > 0 && !self.waiting_for_key {
+                ctx.report_decode_error();
+                self.waiting_for_key = true;
+            }
+            let key = unit.is_random_access_point();
+            if unit.has_new_parameters() {
+                self.read_colour();
+            }
+            if self.waiting_for_key && !key {
+                continue;
+            }
+            self.waiting_for_key = false;
+            if let Ok(pts) = Duration::try_from_secs_f64(unit.timestamp().elapsed_secs()) {
+                if self.pending_pts.len() >= MAX_PENDING {
+                    self.pending_pts.clear();
+                }
+                self.pending_pts.push(Reverse(pts));
+            }
+            match self.decoder.decode(unit.data(), self.colour, sink)? {
+                Decoded::Picture { width, height } => {
+                    self.size = (width, height);
+                    self.pixel_format = Some(sink.pixel_format());
+                    sink.set_pts(self.pending_pts.pop().map(|Reverse(pts)| pts));
+                    sink.set_key_frame(key);
+                    return Ok(ReadStatus::Frame);
+                }
+                Decoded::Nothing => {}
+                Decoded::Damaged(why) => {
+                    log::debug!(
+                        target: "rtsp_stream::retina",
+                        "skipping to the next key frame: {why}"
+                    );
+                    ctx.report_decode_error();
+                    self.waiting_for_key = true;
+                    self.pending_pts.clear();
+                }
+            }
+        }
+    }
+}
+
+impl Capture for RetinaCapture {
+    fn read(&mut self, sink: &mut FrameSink<'_>, ctx: &CaptureContext) -> Result<ReadStatus> {
+        let read = self.read_frame(sink, ctx);
+        if let Err(e) = &read
+            && !matches!(e, RetinaError::Core(_))
+        {
+            self.broken = true;
+        }
+        Ok(read?)
+    }
+
+    fn props(&self) -> StreamProps {
+        let mut props = StreamProps::new(self.size.0, self.size.1);
+        props.fps = self.fps;
+        props.codec = Some(self.codec.name().into());
+        props.pixel_format = self.pixel_format;
+        props.transport = Some(self.transport);
+        props
+    }
+
+    fn close(&mut self, _ctx: &CaptureContext) {
+        let Some(session) = self.session.take() else {
+            return;
+        };
+        if self.broken || self.teardown_budget.is_zero() {
+            let _inside = self.runtime.enter();
+            drop(session);
+            return;
+        }
+        let budget = self.teardown_budget;
+        self.runtime
+            .block_on(session::teardown(session, &self.group, budget));
+    }
+}
+
+impl Drop for RetinaCapture {
+    fn drop(&mut self) {
+        // retina starts its TEARDOWN from the session's drop with `tokio::spawn`, which needs
+        // the runtime's context; the task dies with the runtime right after.
+        if let Some(session) = self.session.take() {
+            let _inside = self.runtime.enter();
+            drop(session);
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! The RTSP session through retina: the host looked up under the deadline, DESCRIBE, SETUP of
+//! the video track, PLAY; every await interruptible by the stream.
+
+use crate::RetinaDecoder;
+use crate::error::RetinaError;
+use retina::client::{
+    Credentials, Demuxed, PlayOptions, SessionGroup, SessionOptions, SetupOptions, TeardownPolicy,
+    Transport as RetinaTransport,
+};
+use retina::codec::{FrameFormat, ParametersRef};
+use rtsp_stream_core::Transport;
+use rtsp_stream_core::raw::{CaptureContext, OpenRequest, plausible_fps};
+use std::future::Future;
+use std::net::{IpAddr, ToSocketAddrs};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// The codecs this backend knows how to hand to a decoder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum VideoCodec {
+    H264,
+    H265,
+    Mjpeg,
+}
+
+impl VideoCodec {
+    fn from_encoding(name: &str) -> Option<Self> {
+        match name.to_ascii_lowercase().as_str() {
+            "h264" => Some(VideoCodec::H264),
+            "h265" => Some(VideoCodec::H265),
+            "jpeg" => Some(VideoCodec::Mjpeg),
+            _ => None,
+        }
+    }
+
+    /// The stream's name for the codec (as every backend reports it).
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            VideoCodec::H264 => "h264",
+            VideoCodec::H265 => "hevc",
+            VideoCodec::Mjpeg => "mjpeg",
+        }
+    }
+}
+
+/// A playing session and what DESCRIBE said about its video track.
+pub(crate) struct Opened {
+    pub session: Demuxed,
+    pub stream_index: usize,
+    pub codec: VideoCodec,
+    pub size: Option<(u32, u32)>,
+    pub fps: Option<f64>,
+    pub transport: Transport,
+    pub group: Arc<SessionGroup>,
+}
+
+/// Runs `fut` until it completes, the stream cancels the connection or the current deadline
+/// passes — whichever is first. The deadline is read again whenever the stream moves it.
+pub(crate) async fn interruptible<T>(
+    ctx: &CaptureContext,
+    what: &str,
+    fut: impl Future<Output = T>,
+) -> Result<T, RetinaError> {
+    let mut fut = std::pin::pin!(fut);
+    loop {
+        let changed = ctx.changed();
+        ctx.checkpoint(what)?;
+        let remaining = ctx.remaining();
+        let timer = async {
+            match remaining {
+                Some(left) => tokio::time::sleep(left).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            biased;
+            out = &mut fut => return Ok(out),
+            () = changed => {}
+            () = timer => {}
+        }
+    }
+}
+
+/// Host lookups still in flight on their helper threads (the one thread this backend may
+/// leave behind at a stop: the system resolver cannot be interrupted).
+static LOOKUPS_IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+
+/// How many host-name lookups are running now, left behind by stopped streams included.
+pub fn lookups_in_flight() -> usize {
+    LOOKUPS_IN_FLIGHT.load(Ordering::Relaxed)
+}
+
+/// The URL retina connects to: without credentials, with the host looked up under the
+/// deadline (tokio would look it up on a blocking-pool thread that outlives the stream).
+async fn connect_url(req: &OpenRequest, ctx: &CaptureContext) -> Result<url::Url, RetinaError> {
+    let source = req.source();
+    let bare = source.without_credentials();
+    let mut url = url::Url::parse(&bare).map_err(|e| RetinaError::InvalidUrl(e.to_string()))?;
+    match url.scheme() {
+        "rtsp" => {}
+        "rtsps" => return Err(RetinaError::Tls),
+        other => return Err(RetinaError::InvalidUrl(format!("scheme {other:?}"))),
+    }
+    let host = match url.host() {
+        Some(url::Host::Domain(d)) => d.to_owned(),
+        Some(_) => return Ok(url),
+        None => return Err(RetinaError::InvalidUrl("no host".into())),
+    };
+    let port = url.port().unwrap_or(554);
+    let ip = resolve(ctx, host, port).await?;
+    url.set_ip_host(ip)
+        .map_err(|()| RetinaError::InvalidUrl("host".into()))?;
+    Ok(url)
+}
+
+async fn resolve(ctx: &CaptureContext, host: String, port: u16) -> Result<IpAddr, RetinaError> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let name = host.clone();
+    LOOKUPS_IN_FLIGHT.fetch_add(1, Ordering::Relaxed);
+    let spawned = std::thread::Builder::new()
+        .name("rs-lookup".into())
+        .spawn(move || {
+            let found = (name.as_str(), port)
+                .to_socket_addrs()
+                .map(|mut addrs| addrs.next().map(|a| a.ip()));
+            LOOKUPS_IN_FLIGHT.fetch_sub(1, Ordering::Relaxed);
+            let _ = tx.send(found);
+        });
+    if let Err(e) = spawned {
+        LOOKUPS_IN_FLIGHT.fetch_sub(1, Ordering::Relaxed);
+        return Err(RetinaError::Resolve {
+            host,
+            why: e.to_string(),
+        });
+    }
+    match interruptible(ctx, "looking up the host", rx).await? {
+        Ok(Ok(Some(ip))) => Ok(ip),
+        Ok(Ok(None)) => Err(RetinaError::Resolve {
+            host,
+            why: "no address".into(),
+        }),
+        Ok(Err(e)) => Err(RetinaError::Resolve {
+            host,
+            why: e.to_string(),
+        }),
+        Err(_) => Err(RetinaError::Resolve {
+            host,
+            why: "the lookup thread ended".into(),
+        }),
+    }
+}
+
+/// DESCRIBE, SETUP of the first video track over `transport`, PLAY.
+pub(crate) async fn open(
+    req: &OpenRequest,
+    ctx: &CaptureContext,
+    transport: Transport,
+    decoder: RetinaDecoder,
+) -> Result<Opened, RetinaError> {
+    let url = connect_url(req, ctx).await?;
+    let creds = req.credentials().map(|c| Credentials {
+        username: c.username.clone(),
+        password: c.password.expose().to_owned(),
+    });
+    let group = Arc::new(SessionGroup::default());
+    let options = SessionOptions::default()
+        .creds(creds)
+        .user_agent(format!("rtsp-stream/{}", env!("CARGO_PKG_VERSION")))
+        .session_group(Arc::clone(&group))
+        .teardown(TeardownPolicy::Auto);
+    let rtsp = |during| move |source| RetinaError::Rtsp { during, source };
+    let mut session = interruptible(
+        ctx,
+        "describing the stream",
+        retina::client::Session::describe(url, options),
+    )
+    .await?
+    .map_err(rtsp("DESCRIBE"))?;
+    let (stream_index, stream) = session
+        .streams()
+        .iter()
+        .enumerate()
+        .find(|(_, s)| s.media() == "video")
+        .ok_or(RetinaError::NoVideoStream)?;
+    let encoding = stream.encoding_name().to_owned();
+    let codec = VideoCodec::from_encoding(&encoding);
+    let (mut profile, mut size, mut fps) = (None, None, stream.framerate().map(f64::from));
+    if let Some(ParametersRef::Video(params)) = stream.parameters() {
+        profile = Some(params.rfc6381_codec().to_owned());
+        size = Some(params.pixel_dimensions());
+        if let Some((num, den)) = params.frame_rate().filter(|(n, _)| *n > 0) {
+            fps = Some(f64::from(den) / f64::from(num));
+        }
+    }
+    let codec = crate::decode::check_decodable(decoder, codec, &encoding, profile.as_deref())?;
+    let setup = SetupOptions::default()
+        .transport(match transport {
+            Transport::Udp => RetinaTransport::Udp(Default::default()),
+            _ => RetinaTransport::Tcp(Default::default()),
+        })
+        .frame_format(FrameFormat::SIMPLE);
+    interruptible(
+        ctx,
+        "setting up the stream",
+        session.setup(stream_index, setup),
+    )
+    .await?
+    .map_err(rtsp("SETUP"))?;
+    let playing = interruptible(
+        ctx,
+        "starting to play",
+        session.play(PlayOptions::default()),
+    )
+    .await?
+    .map_err(rtsp("PLAY"))?;
+    let session = playing.demuxed().map_err(rtsp("demuxing"))?;
+    Ok(Opened {
+        session,
+        stream_index,
+        codec,
+        size,
+        fps: fps.and_then(plausible_fps),
+        transport,
+        group,
+    })
+}
+
+/// Sends the session's TEARDOWN (retina does it when the session is dropped) and waits up to
+/// `budget` for the answer. Must run inside the session's runtime.
+pub(crate) async fn teardown(session: Demuxed, group: &SessionGroup, budget: Duration) {
+    drop(session);
+    if tokio::time::timeout(budget, group.await_teardown())
+        .await
+        .is_err()
+    {
+        log::debug!(
+            target: "rtsp_stream::retina",
+            "TEARDOWN not answered within {budget:?}; the connection is closed anyway"
+        );
+    }
+}

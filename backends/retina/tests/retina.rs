@@ -1,0 +1,136 @@
+//! What the retina backend does beyond the shared suite: the H.264 profiles each decoder
+//! decodes, Digest authentication, TEARDOWN at stop, `rtsps://` refused.
+
+use rtsp_stream_core::{ErrorKind, Event};
+use rtsp_stream_retina::{RetinaBackend, RetinaConfig, RetinaDecoder};
+use rtsp_stream_testkit::conformance::{
+    EventRecorder, assert_pattern_colours, builder, first_frame, give_up, serial, start, wait_until,
+};
+use rtsp_stream_testkit::{H264Profile, ServerOptions, TestServer, decode_stamp};
+use std::time::Duration;
+
+const PATIENCE: Duration = Duration::from_secs(20);
+
+fn decoders() -> Vec<RetinaDecoder> {
+    vec![
+        RetinaDecoder::OpenH264,
+        #[cfg(feature = "ffmpeg")]
+        RetinaDecoder::Libavcodec,
+    ]
+}
+
+/// Every profile of the test server decodes with every decoder, openh264 included (Main and
+/// High with CABAC, the 8×8 transform and B-frames): the pictures right, in display order.
+#[test]
+fn each_profile_decodes_with_each_decoder() {
+    let _serial = serial();
+    for profile in H264Profile::ALL {
+        let server = TestServer::start(ServerOptions {
+            profile,
+            ..ServerOptions::default()
+        })
+        .unwrap();
+        for decoder in decoders() {
+            let config = RetinaConfig::with_decoder(decoder);
+            let events = EventRecorder::new();
+            let stream = start::<RetinaBackend>(&server.url(), &config, &events);
+            let (mut seq, mut last_stamp, mut last_pts) = (0, 0, None);
+            for _ in 0..10 {
+                let frame = stream.wait_next(seq, PATIENCE).unwrap_or_else(|e| {
+                    panic!(
+                        "{profile:?} with {decoder:?}: {e}; events {:?}",
+                        events.names()
+                    )
+                });
+                assert_eq!((frame.width(), frame.height()), (320, 240));
+                assert_pattern_colours(&frame);
+                // In display order (B-frames are decoded out of it), with their own time stamps.
+                let stamp = decode_stamp(&frame).expect("the picture's stamp");
+                assert!(
+                    stamp > last_stamp,
+                    "{profile:?} with {decoder:?}: out of order"
+                );
+                assert!(frame.pts() > last_pts, "{profile:?} with {decoder:?}: pts");
+                (seq, last_stamp, last_pts) = (frame.seq(), stamp, frame.pts());
+            }
+            assert_eq!(
+                stream.stats().decode_errors,
+                0,
+                "{profile:?} with {decoder:?}"
+            );
+            stream.stop();
+        }
+    }
+}
+
+#[test]
+fn digest_authentication() {
+    let _serial = serial();
+    let server = TestServer::start(ServerOptions {
+        credentials: Some(("admin".into(), "s3cr:t@#".into())),
+        digest: true,
+        ..ServerOptions::default()
+    })
+    .unwrap();
+    let url = server.url();
+    let events = EventRecorder::new();
+    let stream = builder::<RetinaBackend>(&url, &RetinaConfig::default(), &events)
+        .credentials("admin", "s3cr:t@#")
+        .start()
+        .unwrap();
+    let frame = first_frame(&stream, &events);
+    assert_pattern_colours(&frame);
+    stream.stop();
+
+    let wrong = url.replacen("rtsp://", "rtsp://admin:wrong@", 1);
+    let (error, events) = give_up::<RetinaBackend>(&wrong, &RetinaConfig::default());
+    assert_eq!(error.kind(), ErrorKind::Authentication, "{error}");
+    assert_eq!(
+        events.count("connecting"),
+        1,
+        "a wrong password was retried"
+    );
+    assert!(!format!("{error} {error:?}").contains("wrong"));
+}
+
+#[test]
+fn rtsps_is_refused_and_names_the_backends_that_can() {
+    let (error, _) = give_up::<RetinaBackend>("rtsps://127.0.0.1:1/x", &RetinaConfig::default());
+    assert_eq!(error.kind(), ErrorKind::Unsupported, "{error}");
+    assert!(error.to_string().contains("TLS"), "{error}");
+}
+
+#[test]
+fn stop_tears_the_session_down() {
+    let _serial = serial();
+    let server = TestServer::start(ServerOptions::default()).unwrap();
+    let events = EventRecorder::new();
+    let stream = start::<RetinaBackend>(&server.url(), &RetinaConfig::default(), &events);
+    first_frame(&stream, &events);
+    assert_eq!(server.session_count(), 1);
+    stream.stop();
+    // Without a TEARDOWN the session would stay until its 60 s timeout.
+    wait_until(
+        Duration::from_secs(2),
+        "the server dropped the session",
+        || server.session_count() == 0,
+    );
+}
+
+#[test]
+fn connected_carries_the_props_and_the_transport() {
+    let _serial = serial();
+    let server = TestServer::start(ServerOptions::default()).unwrap();
+    let events = EventRecorder::new();
+    let stream = start::<RetinaBackend>(&server.url(), &RetinaConfig::default(), &events);
+    let (_, _, connected) = events.wait_for(0, PATIENCE, "connected", |e| {
+        matches!(e, Event::Connected { .. })
+    });
+    let Event::Connected { props, .. } = connected else {
+        unreachable!()
+    };
+    assert_eq!((props.width, props.height), (320, 240), "{props:?}");
+    assert_eq!(props.codec.as_deref(), Some("h264"));
+    assert_eq!(props.fps, Some(15.0), "{props:?}");
+    stream.stop();
+}

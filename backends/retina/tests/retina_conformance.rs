@@ -1,0 +1,33 @@
+//! The retina backend against the shared conformance suite (real RTSP server on loopback,
+//! fault proxy), with each of its decoders. Files are not RTSP, and openh264 decodes H.264
+//! only: those scenarios check the refusal instead.
+
+use rtsp_stream_retina::{RetinaBackend, RetinaConfig};
+use rtsp_stream_testkit::conformance::Abilities;
+
+const OPENH264: Abilities = Abilities {
+    reads_files: false,
+    other_codecs: false,
+    ..Abilities::ALL
+};
+
+mod openh264 {
+    use super::*;
+    rtsp_stream_testkit::conformance_tests!(RetinaBackend, RetinaConfig::default(), OPENH264);
+}
+
+#[cfg(feature = "ffmpeg")]
+mod libavcodec {
+    use super::*;
+    use rtsp_stream_retina::RetinaDecoder;
+
+    const LIBAVCODEC: Abilities = Abilities {
+        reads_files: false,
+        ..Abilities::ALL
+    };
+    rtsp_stream_testkit::conformance_tests!(
+        RetinaBackend,
+        RetinaConfig::with_decoder(RetinaDecoder::Libavcodec),
+        LIBAVCODEC
+    );
+}
