@@ -4,6 +4,7 @@
 #
 #   bash scripts/repeat-tests.sh core 200          # every core test binary, 200 runs each
 #   bash scripts/repeat-tests.sh conformance 20    # each backend's conformance binary
+#   bash scripts/repeat-tests.sh retina 50         # the retina backend's own tests
 #   bash scripts/repeat-tests.sh BINARY-NAME N [TEST-FILTER]
 #
 # Prints one line per binary (runs, failures) and keeps the output of every failed run under
@@ -17,7 +18,8 @@ filter=${3:-}
 
 case "$what" in
   core) names="rtsp_stream_core reconnect stop slot seed_scenarios alloc_free_publish redaction limits waiting stats" ;;
-  conformance) names="ffmpeg_conformance gstreamer_conformance opencv_conformance" ;;
+  conformance) names="ffmpeg_conformance gstreamer_conformance opencv_conformance retina_conformance" ;;
+  retina) names="retina retina_stop" ;;
   *) names="$what" ;;
 esac
 

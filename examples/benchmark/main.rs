@@ -16,7 +16,10 @@
 //! - `--chaos [MINUTES]`: MINUTES (default 10) of random faults per backend, one after
 //!   another: recoveries, time to recover, threads, descriptors and RSS at start and end;
 //! - `--wakeups [N]`: only the wake-up delays after `stop()` (N stops per backend, default
-//!   100), which the full run measures too.
+//!   100), which the full run measures too;
+//! - `--stops`: only the `stop()` times (15 per state and backend);
+//! - `--readers`: only the small reader (retina alone, openh264 with and without its
+//!   assembly) beside the FFmpeg and retina backends and the bare FFmpeg, at 640×480.
 
 mod bare;
 mod child;
@@ -76,6 +79,16 @@ fn main() {
         finish("chaos", &endurance::render_chaos(&runs), write);
         return;
     }
+    if args.iter().any(|a| a == "--readers") {
+        let rows = reader::measure_alone(3, Duration::from_secs(10));
+        finish("readers", &report::render(&rows, false), write);
+        return;
+    }
+    if args.iter().any(|a| a == "--stops") {
+        let stop_times = stops::measure(&backends, 15);
+        finish("stops", &report::render_stops(&stop_times), write);
+        return;
+    }
     let wakeup_stops = if quick { 3 } else { 100 };
     if args.iter().any(|a| a == "--wakeups") {
         let stops = value_of("--wakeups").map_or(wakeup_stops, |n| n as usize);
@@ -123,8 +136,8 @@ fn main() {
         rows.extend(report::medians(&runs));
     }
     let stop_times = stops::measure(&backends, if quick { 3 } else { 15 });
-    let text = report::render(&rows, &stop_times, quick);
-    finish("benchmark", &text, write);
+    finish("benchmark", &report::render(&rows, quick), write);
+    finish("stops", &report::render_stops(&stop_times), write);
     let all = wakeups::measure(&backends, wakeup_stops);
     finish("wakeups", &wakeups::render(&all, quick), write);
     let fresh = fresh::measure(&backends, if quick { 1 } else { 5 });

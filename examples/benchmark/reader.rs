@@ -23,7 +23,10 @@ pub fn build() -> Vec<(String, PathBuf)> {
         ),
     ] {
         eprintln!("building {name}");
-        let mut cargo = Command::new(env!("CARGO"));
+        // The `cargo` on PATH (rustup's proxy), not the one this harness was built by: the proxy
+        // pins its toolchain for the rustc calls below, which a crate's own toolchain file
+        // would otherwise change.
+        let mut cargo = Command::new("cargo");
         cargo.args([
             "build",
             "--release",
@@ -81,4 +84,35 @@ pub fn run(name: &str, binary: &PathBuf, url: &str, size: (u32, u32), window: Du
     row.first_frame_s = value("first_frame_s");
     eprintln!("  {name}: {row:?}");
     row
+}
+
+/// `--readers`: the two readers, the FFmpeg backend and the bare FFmpeg at 640×480, rounds
+/// interleaved, medians: the small reader's figures beside the ones it is compared with.
+pub fn measure_alone(rounds: usize, window: Duration) -> Vec<Row> {
+    use rtsp_stream_testkit::{ServerOptions, TestServerProcess};
+    let readers = build();
+    let size = (640, 480);
+    let options = ServerOptions {
+        width: size.0,
+        height: size.1,
+        fps: 30,
+        key_interval: 30,
+        ..ServerOptions::default()
+    };
+    let server = TestServerProcess::spawn(&options, &[]).expect("the test server starts");
+    let url = server.url();
+    let mut runs = Vec::new();
+    for round in 0..rounds {
+        eprintln!(" round {}", round + 1);
+        let mut this = vec![
+            crate::measure::in_child("ffmpeg", &url, size, window),
+            crate::measure::in_child("retina", &url, size, window),
+            crate::bare::ffmpeg(&url, size, window),
+        ];
+        for (name, binary) in &readers {
+            this.push(run(name, binary, &url, size, window));
+        }
+        runs.push(this);
+    }
+    crate::report::medians(&runs)
 }

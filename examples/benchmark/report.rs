@@ -97,7 +97,7 @@ fn bare_for(name: &str) -> Option<&'static str> {
     }
 }
 
-pub fn render(rows: &[Row], stops: &[StopTimes], quick: bool) -> String {
+pub fn render(rows: &[Row], quick: bool) -> String {
     let mut out = String::new();
     if quick {
         out.push_str("(quick pass: 320×240, one 2 s window — not figures to quote)\n\n");
@@ -142,6 +142,15 @@ pub fn render(rows: &[Row], stops: &[StopTimes], quick: bool) -> String {
             ));
         }
         out.push('\n');
+    }
+    out
+}
+
+/// The `stop()` table (empty without stops).
+pub fn render_stops(stops: &[StopTimes]) -> String {
+    let mut out = String::new();
+    if stops.is_empty() {
+        return out;
     }
     out.push_str(
         "#### `stop()` times\n\n| backend | state when stopped | stops | p50 (ms) | p95 (ms) | max (ms) |\n|---|---|---:|---:|---:|---:|\n",

@@ -12,11 +12,19 @@ use rtsp_stream_core::{PixelFormat, Result, StreamProps, Transport};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Time stamps of access units sent to the decoder whose pictures have not come out yet;
 /// more than this means the decoder dropped some, and the queue starts again.
 const MAX_PENDING: usize = 16;
+
+/// A connection silent for three frame intervals (at least 100 ms; 250 ms at an unknown rate)
+/// is taken for frozen at stop: its TEARDOWN would only wait out its budget, so it is not sent.
+fn frozen_after(fps: Option<f64>) -> Duration {
+    fps.map_or(Duration::from_millis(250), |fps| {
+        Duration::from_secs_f64(3.0 / fps).max(Duration::from_millis(100))
+    })
+}
 
 /// A playing retina session and its decoder, owned by the capture thread (reachable only as
 /// `<RetinaBackend as CaptureBackend>::Capture`).
@@ -43,6 +51,8 @@ pub struct RetinaCapture {
     pending_pts: BinaryHeap<Reverse<Duration>>,
     /// What the stream's current parameters declare (read again when they change).
     colour: Colour,
+    /// When the server last said something: the PLAY answer, then each access unit.
+    last_heard: Instant,
 }
 
 impl RetinaCapture {
@@ -68,6 +78,7 @@ impl RetinaCapture {
             teardown_budget,
             pending_pts: BinaryHeap::new(),
             colour: Colour::default(),
+            last_heard: Instant::now(),
         }
         .with_colour_of_the_parameters()
     }
@@ -107,9 +118,10 @@ impl RetinaCapture {
                     });
                 }
                 Some(Ok(CodecItem::VideoFrame(unit))) if unit.stream_id() == self.stream_index => {
+                    self.last_heard = Instant::now();
                     return Ok(unit);
                 }
-                Some(Ok(_)) => {}
+                Some(Ok(_)) => self.last_heard = Instant::now(),
             }
         }
     }
@@ -186,7 +198,8 @@ impl Capture for RetinaCapture {
         let Some(session) = self.session.take() else {
             return;
         };
-        if self.broken || self.teardown_budget.is_zero() {
+        let frozen = self.last_heard.elapsed() > frozen_after(self.fps);
+        if self.broken || frozen || self.teardown_budget.is_zero() {
             let _inside = self.runtime.enter();
             drop(session);
             return;

@@ -20,7 +20,8 @@
 //!   and a timer for the current deadline, so a stop or a new deadline is seen at once, without
 //!   polling.
 //! - Stop: one best-effort `TEARDOWN`, bounded by a quarter of the stream's `stop_timeout`,
-//!   skipped when the connection is already gone.
+//!   skipped when the connection failed or was silent for three frame intervals (a frozen
+//!   peer would only make the stop wait out the bound).
 //! - Codecs: H.264 with openh264 (see [`RetinaDecoder`] for the profiles it decodes); H.264,
 //!   H.265 (retina's H.265 depacketizer is young: best effort) and MJPEG with libavcodec. A
 //!   codec the chosen decoder cannot decode is a permanent `Unsupported` error naming the
