@@ -11,8 +11,9 @@ pub const BACKEND_ENV_VAR: &str = "RTSP_STREAM_BACKEND";
 ///
 /// `VideoStream<AnyBackend>` is the same stream whatever decoder runs it, so an application
 /// can switch decoders by configuration. The choice is the [`AnyConfig`] the stream is built
-/// with: [`AnyConfig::by_name`], [`AnyConfig::auto`], or the default, [`AnyConfig::Auto`]: the
-/// decoder [`RTSP_STREAM_BACKEND`](BACKEND_ENV_VAR) names, else the first compiled-in one.
+/// with: [`AnyConfig::by_name`], [`AnyConfig::auto_for`], or the default, [`AnyConfig::Auto`]:
+/// the decoder [`RTSP_STREAM_BACKEND`](BACKEND_ENV_VAR) names, else the first compiled-in one
+/// that opens the stream's source ([`AnyConfig::auto_for`]).
 /// The choice is made when the stream is built; a name that is not compiled in, or a build
 /// with no decoder at all, is an error from `start()` that lists the compiled-in decoders.
 #[derive(Debug, Clone, Copy)]
@@ -37,7 +38,8 @@ macro_rules! backends {
         #[derive(Debug, Clone, Default)]
         pub enum AnyConfig {
             /// The decoder [`RTSP_STREAM_BACKEND`](BACKEND_ENV_VAR) names, else the first
-            /// compiled-in one in [`AnyConfig::PRIORITY`]; chosen when the stream is built.
+            /// compiled-in one in [`AnyConfig::PRIORITY`] that opens the stream's source
+            /// ([`AnyConfig::auto_for`]); chosen when the stream is built.
             #[default]
             Auto,
             $(
@@ -188,7 +190,8 @@ impl AnyConfig {
             .collect()
     }
 
-    /// The first compiled-in backend in [`PRIORITY`](AnyConfig::PRIORITY) order.
+    /// The first compiled-in backend in [`PRIORITY`](AnyConfig::PRIORITY) order, whatever the
+    /// source (the default configuration chooses per source: [`auto_for`](AnyConfig::auto_for)).
     pub fn auto() -> Result<AnyConfig> {
         match Self::PRIORITY
             .iter()
