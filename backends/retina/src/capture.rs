@@ -46,9 +46,10 @@ pub struct RetinaCapture {
     /// Set when the connection failed: no TEARDOWN is sent on a dead connection.
     broken: bool,
     teardown_budget: Duration,
-    /// The time stamps of units in the decoder. Pictures come out in display order, which with
-    /// B-frames is not the order units go in: each picture gets the earliest pending stamp.
-    pending_pts: BinaryHeap<Reverse<Duration>>,
+    /// The time stamps (and key-frame flags) of units in the decoder. Pictures come out in
+    /// display order, which with B-frames is not the order units go in, and a decoder may hand
+    /// a picture out one unit late: each picture gets the earliest pending stamp and its flag.
+    pending_pts: BinaryHeap<Reverse<(Duration, bool)>>,
     /// What the stream's current parameters declare (read again when they change).
     colour: Colour,
     /// When the server last said something: the PLAY answer, then each access unit.
@@ -149,14 +150,18 @@ impl RetinaCapture {
                 if self.pending_pts.len() >= MAX_PENDING {
                     self.pending_pts.clear();
                 }
-                self.pending_pts.push(Reverse(pts));
+                self.pending_pts.push(Reverse((pts, key)));
             }
             match self.decoder.decode(unit.data(), self.colour, sink)? {
                 Decoded::Picture { width, height } => {
                     self.size = (width, height);
                     self.pixel_format = Some(sink.pixel_format());
-                    sink.set_pts(self.pending_pts.pop().map(|Reverse(pts)| pts));
-                    sink.set_key_frame(key);
+                    let (pts, picture_key) = match self.pending_pts.pop() {
+                        Some(Reverse((pts, was_key))) => (Some(pts), was_key),
+                        None => (None, key),
+                    };
+                    sink.set_pts(pts);
+                    sink.set_key_frame(picture_key);
                     return Ok(ReadStatus::Frame);
                 }
                 Decoded::Nothing => {}

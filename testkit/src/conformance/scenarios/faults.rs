@@ -222,7 +222,11 @@ pub fn one_dead_camera_does_not_slow_the_others<B: CaptureBackend>(
     let elapsed = t.elapsed().as_secs_f64();
     for (i, s) in healthy.iter().enumerate() {
         let fps = (s.stats().frames_decoded - start[i]) as f64 / elapsed;
-        assert!(fps >= 0.9 * 15.0, "healthy stream {i} fell to {fps:.1} fps");
+        assert!(
+            fps >= 0.9 * 15.0,
+            "healthy stream {i} fell to {fps:.1} fps: {:?}",
+            s.stats()
+        );
     }
     assert_eq!(dead.stats().frames_decoded, 0);
     for s in healthy {
