@@ -84,10 +84,12 @@ unsafe extern "C" fn callback<V: Copy + 'static>(
     vl: V,
 ) {
     // SAFETY: FFmpeg passes a NUL-terminated format string (or null).
-    unsafe { note_decoder_reinit(fmt) };
+    let reinit = unsafe { is_decoder_reinit(fmt) };
     // SAFETY: reads libavutil's global log level.
     let max = unsafe { ffi::av_log_get_level() };
-    if level > max {
+    // A reinit line is formatted whatever the level: the hook wants its picture size. The
+    // arguments can be read once only, so the one formatted line serves both.
+    if level > max && !reinit {
         return;
     }
     let mut line = [0 as c_char; 1024];
@@ -108,7 +110,10 @@ unsafe extern "C" fn callback<V: Copy + 'static>(
     // SAFETY: terminated by av_log_format_line2 above.
     let text = unsafe { std::ffi::CStr::from_ptr(line.as_ptr()) }.to_string_lossy();
     let text = text.trim_end();
-    if text.is_empty() {
+    if reinit && let Some(hook) = REINIT_HOOK.get() {
+        hook(text);
+    }
+    if text.is_empty() || level > max {
         return;
     }
     note_rtsp_status(text);
@@ -162,32 +167,27 @@ unsafe fn format_line<V: Copy + 'static, P: Copy + 'static>(
     unsafe { format(avcl, level, fmt, vl, line.as_mut_ptr(), len, print_prefix) }
 }
 
-/// Called on every "Reinit context to W×H" line of a decoder (see
+/// Called with every "Reinit context to W×H" line of a decoder (see
 /// [`crate::on_decoder_reinit`]).
-static REINIT_HOOK: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+static REINIT_HOOK: std::sync::OnceLock<fn(&str)> = std::sync::OnceLock::new();
 
-pub(crate) fn set_reinit_hook(hook: fn()) {
+pub(crate) fn set_reinit_hook(hook: fn(&str)) {
     let _ = REINIT_HOOK.set(hook);
 }
 
-/// Calls the reinit hook for a decoder's "Reinit context" line, known by its format string
-/// alone.
+/// Whether a line is a decoder's "Reinit context", known by its format string alone, and a
+/// hook wants it.
 ///
 /// # Safety
 ///
 /// `fmt` is null or a NUL-terminated string.
-unsafe fn note_decoder_reinit(fmt: *const c_char) {
-    let Some(hook) = REINIT_HOOK.get() else {
-        return;
-    };
-    if fmt.is_null() {
-        return;
+unsafe fn is_decoder_reinit(fmt: *const c_char) -> bool {
+    if fmt.is_null() || REINIT_HOOK.get().is_none() {
+        return false;
     }
     // SAFETY: the caller's promise.
     let fmt = unsafe { std::ffi::CStr::from_ptr(fmt) };
-    if fmt.to_bytes().starts_with(b"Reinit context to") {
-        hook();
-    }
+    fmt.to_bytes().starts_with(b"Reinit context to")
 }
 
 /// "method DESCRIBE failed: 401 Unauthorized" → 401.

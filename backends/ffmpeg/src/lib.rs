@@ -39,12 +39,13 @@ pub fn route_ffmpeg_logs() {
     ffmpeg_log::install();
 }
 
-/// Calls `hook`, on the decoding thread, whenever one of this process's FFmpeg decoders says
-/// it starts again at new stream parameters ("Reinit context to W×H": a new picture size),
+/// Calls `hook` with the line, on the decoding thread, whenever one of this process's FFmpeg
+/// decoders says it starts again at new stream parameters ("Reinit context to W×H, …": a new
+/// picture size, as coded: rounded up to whole macroblocks),
 /// while the callback of [`route_ffmpeg_logs`] is installed. For libraries that decode with
 /// FFmpeg and cannot tell otherwise (OpenCV 4.6 keeps converting to the old size). One hook per
 /// process; the first set stays.
-pub fn on_decoder_reinit(hook: fn()) {
+pub fn on_decoder_reinit(hook: fn(&str)) {
     ffmpeg_log::set_reinit_hook(hook);
 }
 

@@ -157,7 +157,10 @@ impl Capture for OpencvCapture {
         // the frame read is a stale or torn picture. FFmpeg's decoder saying it started again
         // at a new size is the only sign; a new connection opens at the new size.
         self.frames_read += 1;
-        let reinits = crate::ffmpeg_logs::decoder_reinits(&self.decoder_threads);
+        let reinits = crate::ffmpeg_logs::decoder_reinits(
+            &self.decoder_threads,
+            (self.props.width, self.props.height),
+        );
         match self.reinits {
             None if self.frames_read >= STARTUP_FRAMES => self.reinits = Some(reinits),
             Some(seen) if reinits != seen => return Err(OcvError::PictureSizeChanged.into()),

@@ -7,12 +7,16 @@
 //!   credentials removed;
 //! - without it, a callback of this module that writes nothing.
 //!
-//! Either callback also counts FFmpeg's "Reinit context to W×H" by the thread that logged it:
+//! Either callback also notes FFmpeg's "Reinit context to W×H" by the thread that logged it:
 //! the only sign that a stream's picture size changed inside its session. OpenCV 4.6 keeps
 //! converting into the old size then, so its frames are no longer the picture; a capture knows
 //! its decoder's threads (those that appeared while it opened: OpenCV opens one source at a
-//! time) and asks how often they said it (see `capture.rs`). Linux only (thread ids from
-//! `/proc`); elsewhere nothing is counted.
+//! time) and asks how often they said it at a size other than its own (see `capture.rs`).
+//! Threads that appeared meanwhile but are not the decoder's are left out: another capture's
+//! thread started while this one opened (it opens its own source, and decodes there, once
+//! OpenCV lets it), and lines at this capture's own size (another decoder of a same-size
+//! stream, or the decoder's own threads starting). Linux only (thread ids from `/proc`);
+//! elsewhere nothing is counted.
 //!
 //! OpenCV sets FFmpeg's log level once, when it first uses FFmpeg; the callback is installed
 //! after that, and the very first open is preceded by one that only initialises OpenCV's
@@ -35,28 +39,92 @@ pub(crate) fn own_ffmpeg_logs() {
     });
 }
 
-/// "Reinit context" lines by the thread that logged them: (thread id, lines).
-static REINITS: Mutex<Vec<(i64, u64)>> = Mutex::new(Vec::new());
+/// "Reinit context" lines: the thread that logged one, the coded size it named (when it could
+/// be read), and how many times.
+static REINITS: Mutex<Vec<(i64, Option<CodedSize>, u64)>> = Mutex::new(Vec::new());
 
-/// How many "Reinit context" lines the threads `tids` logged so far.
-pub(crate) fn decoder_reinits(tids: &[i64]) -> u64 {
+/// A picture's width and height as the decoder names them.
+type CodedSize = (u32, u32);
+
+/// Threads that open OpenCV captures (`note_opener`), until they end.
+static OPENERS: Mutex<Vec<i64>> = Mutex::new(Vec::new());
+
+/// How many "Reinit context" lines the threads `tids` (less those that open captures
+/// themselves) logged so far at a size other than `size`. The size logged is the coded one,
+/// rounded up to whole 16-pixel macroblocks (1920×1080 is "1920x1088").
+pub(crate) fn decoder_reinits(tids: &[i64], (width, height): (u32, u32)) -> u64 {
+    let openers = OPENERS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    let coded_as =
+        |w: u32, h: u32| (width..width + 16).contains(&w) && (height..height + 16).contains(&h);
     REINITS
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .iter()
-        .filter(|(tid, _)| tids.contains(tid))
-        .map(|(_, n)| n)
+        .filter(|(tid, size, _)| {
+            tids.contains(tid)
+                && !openers.contains(tid)
+                && !size.is_some_and(|(w, h)| coded_as(w, h))
+        })
+        .map(|(_, _, n)| n)
         .sum()
 }
 
-fn note_reinit() {
+/// Marks the calling thread as one that opens captures, until it ends: FFmpeg decodes on it
+/// while OpenCV probes the source, and that is no other capture's decoder.
+pub(crate) fn note_opener() {
+    struct Opener(Option<i64>);
+    impl Drop for Opener {
+        fn drop(&mut self) {
+            if let Some(tid) = self.0 {
+                OPENERS
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .retain(|&t| t != tid);
+                // Its lines were no decoder's; its id may come back as another thread's.
+                REINITS
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .retain(|&(t, _, _)| t != tid);
+            }
+        }
+    }
+    thread_local! {
+        static OPENER: std::cell::OnceCell<Opener> = const { std::cell::OnceCell::new() };
+    }
+    OPENER.with(|cell| {
+        cell.get_or_init(|| {
+            let tid = current_thread_id();
+            if let Some(tid) = tid {
+                OPENERS
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(tid);
+            }
+            Opener(tid)
+        });
+    });
+}
+
+/// "[h264 @ 0x…] Reinit context to 640x480, pix_fmt: yuv420p" → (640, 480).
+fn reinit_size(line: &str) -> Option<(u32, u32)> {
+    let rest = line.split("Reinit context to ").nth(1)?;
+    let size = rest.split(|c: char| c == ',' || c.is_whitespace()).next()?;
+    let (w, h) = size.split_once('x')?;
+    Some((w.parse().ok()?, h.parse().ok()?))
+}
+
+fn note_reinit(line: &str) {
     let Some(tid) = current_thread_id() else {
         return;
     };
+    let size = reinit_size(line);
     let mut counts = REINITS.lock().unwrap_or_else(PoisonError::into_inner);
-    match counts.iter_mut().find(|(t, _)| *t == tid) {
-        Some((_, n)) => *n += 1,
-        None => counts.push((tid, 1)),
+    match counts.iter_mut().find(|(t, s, _)| *t == tid && *s == size) {
+        Some((_, _, n)) => *n += 1,
+        None => counts.push((tid, size, 1)),
     }
 }
 
@@ -95,19 +163,35 @@ use quiet::take_over;
 mod quiet {
     use std::ffi::{c_char, c_int, c_void};
 
-    /// FFmpeg's log callback, reading only the format string: the line is never formatted, so
-    /// its fourth parameter (C's `va_list`) is never touched. It is passed as one pointer-sized
-    /// value on every ABI this crate builds for (a pointer to the argument area, or the
-    /// address of a copy where `va_list` is a larger struct).
-    extern "C" fn count_reinits(_: *mut c_void, _: c_int, fmt: *const c_char, _: *mut c_void) {
+    unsafe extern "C" {
+        /// C's `vsnprintf`, its `va_list` taken as the one pointer-sized value FFmpeg passed.
+        fn vsnprintf(buf: *mut c_char, size: usize, fmt: *const c_char, ap: *mut c_void) -> c_int;
+    }
+
+    /// FFmpeg's log callback, formatting only a decoder's "Reinit context" line (for its
+    /// picture size) and writing nothing. Its fourth parameter (C's `va_list`) is passed as one
+    /// pointer-sized value on every ABI this crate builds for (a pointer to the argument area,
+    /// or the address of a copy where `va_list` is a larger struct), and is handed on
+    /// unchanged to `vsnprintf`, which takes it the same way.
+    extern "C" fn count_reinits(_: *mut c_void, _: c_int, fmt: *const c_char, args: *mut c_void) {
         if fmt.is_null() {
             return;
         }
         // SAFETY: FFmpeg passes a NUL-terminated format string.
-        let fmt = unsafe { std::ffi::CStr::from_ptr(fmt) };
-        if fmt.to_bytes().starts_with(b"Reinit context to") {
-            super::note_reinit();
+        let format = unsafe { std::ffi::CStr::from_ptr(fmt) };
+        if !format.to_bytes().starts_with(b"Reinit context to") {
+            return;
         }
+        let mut line = [0 as c_char; 256];
+        // SAFETY: `fmt` and `args` are FFmpeg's own format and arguments, read once; vsnprintf
+        // writes at most `line.len()` bytes, always terminated.
+        let written = unsafe { vsnprintf(line.as_mut_ptr(), line.len(), fmt, args) };
+        let text = match written {
+            // SAFETY: terminated by vsnprintf.
+            0.. => unsafe { std::ffi::CStr::from_ptr(line.as_ptr()) }.to_string_lossy(),
+            _ => format.to_string_lossy(),
+        };
+        super::note_reinit(&text);
     }
 
     pub(crate) fn take_over() {
@@ -125,5 +209,48 @@ mod quiet {
                 set_callback(Some(count_reinits));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_size_is_read_from_a_reinit_line() {
+        let line = "[h264 @ 0x55d0c8a0] Reinit context to 1920x1088, pix_fmt: yuv420p";
+        assert_eq!(reinit_size(line), Some((1920, 1088)));
+        assert_eq!(
+            reinit_size("Reinit context to 64x48, pix_fmt: yuvj420p"),
+            Some((64, 48))
+        );
+        assert_eq!(reinit_size("Reinit context to %dx%d, pix_fmt: %s"), None);
+    }
+
+    #[test]
+    fn only_lines_of_the_decoder_at_another_size_count() {
+        // Ids no real thread has, so the process's own decoders do not interfere.
+        let (decoder, opener, stranger) = (-101, -102, -103);
+        let log = |tid: i64, line: &str| {
+            let mut counts = REINITS.lock().unwrap();
+            counts.push((tid, reinit_size(line), 1));
+        };
+        let size = (1920, 1080);
+        let tids = [decoder, opener];
+        log(decoder, "Reinit context to 1920x1088, pix_fmt: yuv420p");
+        assert_eq!(decoder_reinits(&tids, size), 0, "its own size, coded");
+        log(stranger, "Reinit context to 640x480, pix_fmt: yuv420p");
+        assert_eq!(decoder_reinits(&tids, size), 0, "not one of its threads");
+        OPENERS.lock().unwrap().push(opener);
+        log(opener, "Reinit context to 640x480, pix_fmt: yuv420p");
+        assert_eq!(
+            decoder_reinits(&tids, size),
+            0,
+            "a thread that opens captures"
+        );
+        log(decoder, "Reinit context to 1280x720, pix_fmt: yuv420p");
+        assert_eq!(decoder_reinits(&tids, size), 1, "the decoder at a new size");
+        OPENERS.lock().unwrap().retain(|&t| t != opener);
+        REINITS.lock().unwrap().retain(|(t, _, _)| *t > 0);
     }
 }

@@ -80,6 +80,7 @@ fn open(config: &OpencvConfig, request: &OpenRequest) -> Result<OpencvCapture, O
         }
     }
     crate::ffmpeg_logs::own_ffmpeg_logs();
+    crate::ffmpeg_logs::note_opener();
     // The decoder's threads start while OpenCV opens (it opens one source at a time).
     let threads_before = crate::ffmpeg_logs::thread_ids();
     let opened = match &source {
