@@ -17,7 +17,7 @@ runs=${2:-20}
 filter=${3:-}
 
 case "$what" in
-  core) names="rtsp_stream_core reconnect stop slot seed_scenarios alloc_free_publish redaction limits waiting stats" ;;
+  core) names="rtsp_stream_core reconnect stop slot group seed_scenarios alloc_free_publish redaction limits waiting stats" ;;
   conformance) names="ffmpeg_conformance gstreamer_conformance opencv_conformance retina_conformance" ;;
   retina) names="retina retina_stop" ;;
   *) names="$what" ;;

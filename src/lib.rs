@@ -35,10 +35,11 @@ mod any;
 pub use any::{AnyBackend, AnyCapture, AnyConfig, BACKEND_ENV_VAR};
 pub use rtsp_stream_core::{
     CaptureBackend, Clock, Credentials, DisconnectReason, EndReason, Error, ErrorKind, Event,
-    EventStream, Frame, FrameStream, Frames, LOG_TARGET, Lagged, ManualClock, NextFrame, Notice,
-    PixelFormat, Result, Secret, SourceUrl, State, Stats, StopFuture, StopHandle, StreamOptions,
-    StreamProps, SystemClock, Transport, VideoStream, VideoStreamBuilder, WaitError, raw,
-    redact_text,
+    EventStream, Frame, FrameStream, Frames, GroupFrameStream, GroupKey, GroupStats, LOG_TARGET,
+    Lagged, ManualClock, NextAny, NextFrame, Notice, PixelFormat, Result, Secret, SeqMap,
+    SourceUrl, State, Stats, StopFuture, StopHandle, StreamGroup, StreamGroupBuilder,
+    StreamOptions, StreamProps, SystemClock, Transport, VideoStream, VideoStreamBuilder, WaitError,
+    raw, redact_text,
 };
 
 #[cfg(feature = "image")]

@@ -365,6 +365,106 @@ fn watch_json_shows_the_drop_and_the_reconnection_on_every_decoder() {
     }
 }
 
+/// Several cameras in one `watch`: every JSON line names its camera, each camera streams, a
+/// camera that cannot connect gives up on its own, and no URL shows its password.
+#[test]
+fn watch_reads_several_cameras_and_names_each_line() {
+    let _serial = serial();
+    let server = rtsp_stream_testkit::TestServer::start(rtsp_stream_testkit::ServerOptions {
+        fps: 15,
+        ..Default::default()
+    })
+    .expect("the test server");
+    let live = server
+        .url()
+        .replacen("rtsp://", "rtsp://viewer:Door-Pass-7@", 1);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dead = format!("rtsp://viewer:Gate-Pass-8@127.0.0.1:{port}/cam");
+    let out = run(
+        "watch",
+        &[
+            "--name",
+            "door",
+            &live,
+            "--name",
+            "yard",
+            &live,
+            "--name",
+            "gate",
+            &dead,
+            "--json",
+            "--duration",
+            "6",
+            "--max-reconnect-attempts",
+            "2",
+            "--reconnect-delay",
+            "0.05",
+        ],
+        LIMIT,
+    );
+    let (stdout, stderr) = text(&out);
+    assert!(
+        !out.status.success(),
+        "a camera gave up: exit 1
+{stdout}"
+    );
+    let lines: Vec<Value> = stdout.lines().map(check_schema).collect();
+    for line in &lines {
+        assert!(
+            matches!(line["camera"].as_str(), Some("door" | "yard" | "gate")),
+            "no camera name: {line}"
+        );
+    }
+    let of = |camera: &str, event: &str| {
+        lines
+            .iter()
+            .filter(|v| v["camera"] == camera && v["event"] == event)
+            .count()
+    };
+    for camera in ["door", "yard"] {
+        assert!(
+            of(camera, "first_frame") >= 1,
+            "{camera}: no frame
+{stdout}"
+        );
+        assert_eq!(
+            of(camera, "gave_up"),
+            0,
+            "{camera}
+{stdout}"
+        );
+    }
+    assert_eq!(of("gate", "gave_up"), 1, "{stdout}");
+    assert_eq!(of("gate", "first_frame"), 0, "{stdout}");
+    for secret in ["Door-Pass-7", "Gate-Pass-8"] {
+        assert!(
+            !stdout.contains(secret) && !stderr.contains(secret),
+            "{secret} shown:\n{stdout}\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn watch_refuses_a_camera_name_that_is_a_url() {
+    let out = run(
+        "watch",
+        &[
+            "--name",
+            "rtsp://viewer:Name-Pass-3@cam/x",
+            "rtsp://127.0.0.1:9/x",
+        ],
+        LIMIT,
+    );
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(stderr.contains("must not be a URL"), "{stderr}");
+    assert!(!stderr.contains("Name-Pass-3"), "{stderr}");
+}
+
 #[test]
 fn watch_plain_mode_prints_lines_and_writes_a_snapshot() {
     let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("watch-snapshot.png");

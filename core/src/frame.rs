@@ -84,6 +84,9 @@ pub struct Frame {
     /// `Arc` counters the reader touches anyway, so it costs no extra cache line.
     pub(crate) taken: AtomicBool,
     pub(crate) seq: u64,
+    /// The stream that published it (process-unique), so a group tells a re-added camera's
+    /// frames from the old one's.
+    pub(crate) stream_id: u64,
     pub(crate) generation: u64,
     pub(crate) pts: Option<Duration>,
     pub(crate) received_at: SystemTime,
@@ -101,6 +104,7 @@ impl Frame {
         Frame {
             taken: AtomicBool::new(false),
             seq: 0,
+            stream_id: 0,
             generation: 0,
             pts: None,
             received_at: SystemTime::UNIX_EPOCH,

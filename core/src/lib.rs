@@ -10,6 +10,8 @@
 //!   ([`VideoStream::wait_next`], [`VideoStream::frames`]) or async
 //!   ([`VideoStream::next_frame`], [`FrameStream`], [`EventStream`], [`StopFuture`]), with no
 //!   runtime dependency.
+//! - [`StreamGroup`]: many cameras under keys, waited on together ([`StreamGroup::wait_any`],
+//!   fair), stopped together against one deadline.
 //! - [`Clock`]: the system clock in production, [`ManualClock`] in tests.
 //! - [`mock`] (feature `mock`): a scripted backend for deterministic tests.
 //! - [`raw`]: for backend authors — [`CaptureBackend`] and what a decoder uses to implement it.
@@ -28,6 +30,7 @@ mod convert;
 mod error;
 mod event;
 mod frame;
+mod group;
 mod memory;
 mod options;
 mod pacer;
@@ -55,6 +58,9 @@ pub use convert::ImageView;
 pub use error::{Error, ErrorKind, Result};
 pub use event::{DisconnectReason, Event, Notice};
 pub use frame::{Frame, PixelFormat, StreamProps};
+pub use group::{
+    GroupFrameStream, GroupKey, GroupStats, NextAny, SeqMap, StreamGroup, StreamGroupBuilder,
+};
 pub use options::{StreamOptions, Transport};
 pub use redact::{Credentials, Secret, SourceUrl, redact_text};
 pub use stats::{State, Stats};

@@ -68,6 +68,13 @@ pub struct StreamOptions {
     /// Fraction of the wait that is randomly taken off, 0.0–1.0 (default 0: none). With
     /// jitter `j` the wait lies in `[delay × (1 − j), delay]`, so the cap stays a cap.
     pub reconnect_jitter: f64,
+    /// Seed of the jitter's random numbers (default `None`: taken from the clock at start).
+    /// Streams given the same seed and options back off in step; a
+    /// [`StreamGroup`](crate::StreamGroup) gives each camera its own.
+    pub jitter_seed: Option<u64>,
+    /// Wait on the stream's clock before the first attempt of each start (default 0). A
+    /// [`StreamGroup`](crate::StreamGroup) staggers the starts of its cameras with it.
+    pub start_delay: Duration,
     /// Consecutive failed attempts before giving up (default `None`: never).
     pub max_reconnect_attempts: Option<u32>,
     /// Deadline for opening the source (default 10 s).
@@ -114,6 +121,8 @@ impl Default for StreamOptions {
             reconnect_backoff: 1.0,
             max_reconnect_delay: Duration::from_secs(30),
             reconnect_jitter: 0.0,
+            jitter_seed: None,
+            start_delay: Duration::ZERO,
             max_reconnect_attempts: None,
             open_timeout: Duration::from_secs(10),
             first_frame_timeout: Duration::from_secs(10),
@@ -147,6 +156,7 @@ impl StreamOptions {
             &mut self.stall_timeout,
             &mut self.stop_timeout,
             &mut self.cancel_grace,
+            &mut self.start_delay,
         ] {
             *d = (*d).min(Self::MAX_DURATION);
         }

@@ -23,6 +23,8 @@ pub(crate) struct Slot {
     changed: Condvar,
     last_seq: AtomicU64,
     overwritten_unread: AtomicU64,
+    /// Process-unique, stamped on every frame published here.
+    stream_id: u64,
 }
 
 struct Gate {
@@ -38,7 +40,9 @@ struct Gate {
 
 impl Slot {
     pub(crate) fn new() -> Self {
+        static STREAMS: AtomicU64 = AtomicU64::new(0);
         Slot {
+            stream_id: STREAMS.fetch_add(1, Ordering::Relaxed) + 1,
             latest: ArcSwapOption::const_empty(),
             gate: Mutex::new(Gate {
                 active_run: 0,
@@ -170,9 +174,9 @@ impl Slot {
         }
         book();
         let seq = self.last_seq.load(Ordering::Relaxed) + 1;
-        Arc::get_mut(frame)
-            .expect("a frame being published is not shared yet")
-            .seq = seq;
+        let unique = Arc::get_mut(frame).expect("a frame being published is not shared yet");
+        unique.seq = seq;
+        unique.stream_id = self.stream_id;
         self.count_unread_replacement();
         self.latest.store(Some(Arc::clone(frame)));
         self.last_seq.store(seq, Ordering::Release);
@@ -287,11 +291,27 @@ impl Slot {
         Poll::Ready(answer)
     }
 
+    /// Registers `waker` under `key` for good: it is woken by every publish and by the end
+    /// of every run until [`forget_waker`](Self::forget_waker). For a group watching its
+    /// cameras.
+    pub(crate) fn watch(&self, key: &mut Option<usize>, waker: &std::task::Waker) {
+        self.lock().wakers.register(key, waker);
+    }
+
+    /// The newest frame if newer than `after_seq`, without counting it as read.
+    pub(crate) fn peek_new(&self, after_seq: u64) -> Option<Arc<Frame>> {
+        self.latest.load_full().filter(|f| f.seq > after_seq)
+    }
+
     /// Removes a pending future's waker (the future was dropped).
     pub(crate) fn forget_waker(&self, key: &mut Option<usize>) {
         if key.is_some() {
             self.lock().wakers.remove(key);
         }
+    }
+
+    pub(crate) fn stream_id(&self) -> u64 {
+        self.stream_id
     }
 
     pub(crate) fn last_seq(&self) -> u64 {

@@ -25,10 +25,10 @@ use std::time::Duration;
 #[must_use = "a builder does nothing until build() or start()"]
 pub struct VideoStreamBuilder<B: CaptureBackend> {
     source: SourceUrl,
-    name: Option<String>,
+    pub(crate) name: Option<String>,
     credentials: Option<Credentials>,
     config: B::Config,
-    options: StreamOptions,
+    pub(crate) options: StreamOptions,
     clock: Arc<dyn Clock>,
     callbacks: Callbacks,
 }
@@ -123,6 +123,20 @@ impl<B: CaptureBackend> VideoStreamBuilder<B> {
     /// failed switch do not reconnect in lockstep (default 0).
     pub fn reconnect_jitter(mut self, fraction: f64) -> Self {
         self.options.reconnect_jitter = fraction;
+        self
+    }
+
+    /// Seed of the jitter's random numbers (default: taken from the clock at start); see
+    /// [`StreamOptions::jitter_seed`].
+    pub fn jitter_seed(mut self, seed: u64) -> Self {
+        self.options.jitter_seed = Some(seed);
+        self
+    }
+
+    /// Wait before the first attempt of each start (default 0); see
+    /// [`StreamOptions::start_delay`].
+    pub fn start_delay(mut self, delay: Duration) -> Self {
+        self.options.start_delay = delay;
         self
     }
 
@@ -336,7 +350,7 @@ impl<B: CaptureBackend> VideoStreamBuilder<B> {
 /// ```
 #[must_use = "dropping a VideoStream stops it"]
 pub struct VideoStream<B: CaptureBackend> {
-    core: Arc<Runner>,
+    pub(crate) core: Arc<Runner>,
     config: B::Config,
     /// Why the configuration cannot run, decided at build time; `start()` returns it.
     unusable: Option<Error>,

@@ -5,11 +5,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub const USAGE: &str = "\
-usage: watch [URL] [options]
+usage: watch [URL...] [options]
 
 Without a URL, an RTSP server is started in-process (640x480, 30 fps, H.264); a few seconds in
-it is stopped and started again, so that a drop and the reconnection can be seen.
+it is stopped and started again, so that a drop and the reconnection can be seen. With several
+URLs, every camera is read at once (one group): one status line per camera, and its name on
+every line.
 
+  --name NAME                  the next camera's name (repeat once per URL; default cam0, cam1…)
   --backend NAME               decoder: any compiled-in backend (default: automatic)
   --transport tcp|udp          RTSP transport (default: TCP, falling back to UDP)
   --pixel-format bgr|rgb|gray  pixel format of the frames (default: bgr)
@@ -21,7 +24,8 @@ it is stopped and started again, so that a drop and the reconnection can be seen
   --stall-timeout SECS         no frame for this long = the feed dropped (default 5)
   --duration SECS              exit after this long
   --frames N                   exit after N frames
-  --snapshot FILE.png          write the newest frame as PNG on exit
+  --snapshot FILE.png          write the newest frame as PNG on exit (several cameras:
+                               FILE-NAME.png each)
   --snapshot-every SECS        ... and every SECS seconds
   --json                       one JSON object per line on stdout, nothing else
   --user NAME, --password PW   credentials (also RTSP_STREAM_USER / RTSP_STREAM_PASSWORD)
@@ -30,7 +34,8 @@ it is stopped and started again, so that a drop and the reconnection can be seen
 
 #[derive(Debug, Default)]
 pub struct Options {
-    pub url: Option<String>,
+    pub urls: Vec<String>,
+    pub names: Vec<String>,
     pub backend: Option<String>,
     pub transport: Option<Transport>,
     pub pixel_format: Option<PixelFormat>,
@@ -62,6 +67,7 @@ impl Options {
             let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
             match arg.as_str() {
                 "--backend" => o.backend = Some(value()?),
+                "--name" => o.names.push(value()?),
                 "--transport" => o.transport = Some(value()?.parse().map_err(|e| format!("{e}"))?),
                 "--pixel-format" => {
                     o.pixel_format = Some(match value()?.as_str() {
@@ -89,14 +95,34 @@ impl Options {
                 "--quiet" => o.quiet = true,
                 "-h" | "--help" => return Err(String::new()),
                 flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
-                url if o.url.is_none() => o.url = Some(url.to_owned()),
-                extra => return Err(format!("unexpected argument {extra:?}")),
+                url => o.urls.push(url.to_owned()),
             }
+        }
+        if o.names.len() > o.urls.len().max(1) {
+            return Err("more --name than cameras".into());
+        }
+        if let Some(name) = o
+            .names
+            .iter()
+            .find(|n| n.contains("://") || n.contains('@'))
+        {
+            return Err(format!(
+                "a camera name is printed as given and must not be a URL: {}",
+                rtsp_stream::redact_text(name)
+            ));
         }
         if o.snapshot_every.is_some() && o.snapshot.is_none() {
             return Err("--snapshot-every needs --snapshot FILE.png".into());
         }
         Ok(o)
+    }
+
+    /// Each camera's name: the one given, else `cam<i>`.
+    pub fn name(&self, index: usize) -> String {
+        self.names
+            .get(index)
+            .cloned()
+            .unwrap_or_else(|| format!("cam{index}"))
     }
 }
 

@@ -74,6 +74,12 @@ pub fn stats_json(stats: &Stats, size: (u32, u32), age: Option<Duration>) -> Val
     })
 }
 
+/// The object with the camera's name added: every JSON line says which camera it is about.
+pub fn with_camera(mut line: Value, name: &str) -> Value {
+    line["camera"] = json!(name);
+    line
+}
+
 pub fn stopped_json(stop: Duration) -> Value {
     json!({"t": now(), "event": "stopped", "stop_ms": stop.as_secs_f64() * 1000.0})
 }
@@ -82,6 +88,8 @@ pub fn stopped_json(stop: Duration) -> Value {
 pub struct Printer {
     live: bool,
     status_shown: bool,
+    /// Lines of the status shown now (one per camera).
+    status_lines: usize,
 }
 
 impl Printer {
@@ -89,6 +97,7 @@ impl Printer {
         Printer {
             live,
             status_shown: false,
+            status_lines: 0,
         }
     }
 
@@ -96,22 +105,38 @@ impl Printer {
     pub fn line(&mut self, text: &str) {
         let mut out = std::io::stdout().lock();
         if self.status_shown {
-            let _ = write!(out, "\r\x1b[2K");
+            // The status block goes; it is drawn again below the new line.
+            if self.status_lines > 1 {
+                let _ = write!(out, "\x1b[{}A", self.status_lines - 1);
+            }
+            let _ = write!(out, "\r\x1b[J");
             self.status_shown = false;
         }
         let _ = writeln!(out, "{text}");
         let _ = out.flush();
     }
 
-    /// The status: redrawn in place when live, else a plain line.
-    pub fn status(&mut self, text: &str) {
+    /// The status, one line per camera: redrawn in place when live, else plain lines.
+    pub fn status(&mut self, lines: &[String]) {
         if !self.live {
-            return self.line(text);
+            for line in lines {
+                self.line(line);
+            }
+            return;
         }
         let mut out = std::io::stdout().lock();
-        let _ = write!(out, "\r\x1b[2K{text}");
+        // Back to the first line of the previous status, then each line cleared and drawn.
+        if self.status_shown && self.status_lines > 1 {
+            let _ = write!(out, "\x1b[{}A", self.status_lines - 1);
+        }
+        let _ = write!(out, "\r");
+        for (i, line) in lines.iter().enumerate() {
+            let end = if i + 1 < lines.len() { "\n" } else { "" };
+            let _ = write!(out, "\x1b[2K{line}{end}");
+        }
         let _ = out.flush();
-        self.status_shown = true;
+        self.status_shown = !lines.is_empty();
+        self.status_lines = lines.len();
     }
 
     pub fn finish(&mut self) {

@@ -57,7 +57,7 @@ struct Running {
 }
 
 /// A run taken out of `running`, its stop requested, to be finished by `finish_stop`.
-struct Stopping {
+pub(crate) struct Stopping {
     running: Running,
     started: Instant,
     completion: Arc<Completion>,
@@ -222,7 +222,8 @@ impl Runner {
     }
 
     /// Takes the run in progress and requests its stop.
-    fn begin_stop(&self) -> Option<Stopping> {
+    /// Asks the run to stop without waiting for it: the first half of `stop()`.
+    pub(crate) fn begin_stop(&self) -> Option<Stopping> {
         let mut running = self.lock_running();
         let taken = running.take()?;
         let completion = Arc::new(Completion::new());
@@ -240,6 +241,13 @@ impl Runner {
     }
 
     fn finish_stop(&self, stopping: Stopping) {
+        let deadline = stopping.started + self.shared.request.options.stop_timeout;
+        self.finish_stop_by(stopping, deadline);
+    }
+
+    /// The second half of `stop()`: waits for the run's threads until `deadline` (real time),
+    /// then detaches what is left.
+    pub(crate) fn finish_stop_by(&self, stopping: Stopping, deadline: Instant) {
         let Stopping {
             running,
             started,
@@ -252,9 +260,7 @@ impl Runner {
         let finished = !on_own_thread
             && control
                 .done
-                .wait_for(Some(started + shared.request.options.stop_timeout), || {
-                    control.is_finished()
-                });
+                .wait_for(Some(deadline), || control.is_finished());
         // Mute first, then tidy up: from here on nothing of this run reaches the slot or the
         // callbacks, whatever its threads are still doing. (Waiters were woken when the stop
         // was requested; event streams end now, after the supervisor's last event.)

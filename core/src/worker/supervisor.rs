@@ -86,7 +86,10 @@ pub(crate) struct Supervisor<B: CaptureBackend> {
 
 impl<B: CaptureBackend> Supervisor<B> {
     pub(crate) fn new(shared: Arc<Shared>, control: Arc<RunControl>, config: B::Config) -> Self {
-        let seed = shared.nanos_since_epoch(shared.clock.now()) ^ (control.run << 32) ^ 0x9e37;
+        let seed = match shared.request.options.jitter_seed {
+            Some(seed) => seed ^ (control.run << 32),
+            None => shared.nanos_since_epoch(shared.clock.now()) ^ (control.run << 32) ^ 0x9e37,
+        };
         Supervisor {
             shared,
             control,
@@ -105,6 +108,14 @@ impl<B: CaptureBackend> Supervisor<B> {
     }
 
     pub(crate) fn run(mut self) {
+        let start_delay = self.options().start_delay;
+        if !start_delay.is_zero() {
+            let deadline = after(self.shared.clock.now(), start_delay);
+            if !self.sleep_until(deadline) {
+                self.finish(Ending::Stopped);
+                return;
+            }
+        }
         let ending = loop {
             if self.control.stop_requested() {
                 break Ending::Stopped;
@@ -465,6 +476,11 @@ impl<B: CaptureBackend> Supervisor<B> {
             delay,
         });
         let deadline = after(self.shared.clock.now(), delay);
+        self.sleep_until(deadline)
+    }
+
+    /// Sleeps on the stream's clock until `deadline`. Returns false if stopped meanwhile.
+    fn sleep_until(&self, deadline: Instant) -> bool {
         loop {
             let seen = self.control.wake.epoch();
             if self.control.stop_requested() {
