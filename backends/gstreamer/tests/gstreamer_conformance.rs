@@ -15,3 +15,12 @@ rtsp_stream_testkit::conformance_tests!(
         ..Abilities::ALL
     }
 );
+
+/// Six cameras in one group, two of them failing (a cut, a blackhole): the others go on.
+#[test]
+fn group_rides_out_faults() {
+    let report = rtsp_stream_testkit::conformance::group_rides_out_faults::<GstreamerBackend>(
+        &GstreamerConfig::default(),
+    );
+    println!("figure: group under faults: {}", report.summary());
+}

@@ -14,6 +14,14 @@ const OPENH264: Abilities = Abilities {
 mod openh264 {
     use super::*;
     rtsp_stream_testkit::conformance_tests!(RetinaBackend, RetinaConfig::default(), OPENH264);
+
+    #[test]
+    fn group_rides_out_faults() {
+        let report = rtsp_stream_testkit::conformance::group_rides_out_faults::<RetinaBackend>(
+            &RetinaConfig::default(),
+        );
+        println!("figure: group under faults: {}", report.summary());
+    }
 }
 
 #[cfg(feature = "ffmpeg")]

@@ -2,12 +2,14 @@
 
 mod faults;
 mod files;
+mod group;
 mod hostile;
 mod pictures;
 mod refusals;
 
 pub use faults::*;
 pub use files::*;
+pub use group::*;
 pub use hostile::*;
 pub use pictures::*;
 pub use refusals::*;
