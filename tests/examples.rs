@@ -365,6 +365,34 @@ fn watch_json_shows_the_drop_and_the_reconnection_on_every_decoder() {
     }
 }
 
+/// The README's "Many cameras" example: eight cameras of one group, each one's frames reach
+/// the one consumer loop, and the group stops in one go.
+#[test]
+fn many_cameras_share_one_consumer_and_stop_together() {
+    let _serial = serial();
+    let stdout = ok("many_cameras", &[], LIMIT);
+    for i in 0..8 {
+        let taken = stdout
+            .lines()
+            .filter_map(|l| l.strip_prefix(&format!("cam{i}: ")))
+            .find_map(|rest| rest.strip_suffix(" frames taken"))
+            .and_then(|n| n.parse::<u64>().ok());
+        assert!(
+            taken.is_some_and(|n| n >= 20),
+            "cam{i}: {taken:?}\n{stdout}"
+        );
+    }
+    assert!(stdout.contains("cam7: first_frame"), "{stdout}");
+    assert!(stdout.contains("8 cameras, 8 streaming"), "{stdout}");
+    let stop_ms: f64 = stdout
+        .split("stopped in ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no stop time\n{stdout}"));
+    assert!(stop_ms < 2000.0, "the group took {stop_ms} ms to stop");
+}
+
 /// Several cameras in one `watch`: every JSON line names its camera, each camera streams, a
 /// camera that cannot connect gives up on its own, and no URL shows its password.
 #[test]

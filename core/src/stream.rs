@@ -74,6 +74,12 @@ impl<B: CaptureBackend> VideoStreamBuilder<B> {
         }
     }
 
+    /// Replaces the source: one template builder, cloned per camera with its own URL.
+    pub fn source(mut self, source: impl Into<SourceUrl>) -> Self {
+        self.source = source.into();
+        self
+    }
+
     /// A name for the stream (e.g. `"cam0"`): log lines carry it before the redacted source,
     /// and the stream's threads are called `rs-<name>-sup`, `rs-<name>-cap` (the name cut to
     /// fit the 15 bytes Linux keeps of a thread name).

@@ -4,8 +4,8 @@
 use crate::RetinaDecoder;
 use crate::error::RetinaError;
 use retina::client::{
-    Credentials, Demuxed, PlayOptions, SessionGroup, SessionOptions, SetupOptions, TeardownPolicy,
-    Transport as RetinaTransport,
+    Credentials, Demuxed, InitialSequenceNumberPolicy, PlayOptions, SessionGroup, SessionOptions,
+    SetupOptions, TeardownPolicy, Transport as RetinaTransport,
 };
 use retina::codec::{FrameFormat, ParametersRef};
 use rtsp_stream_core::Transport;
@@ -210,7 +210,11 @@ pub(crate) async fn open(
     let playing = interruptible(
         ctx,
         "starting to play",
-        session.play(PlayOptions::default()),
+        // The first packet, not the PLAY answer, starts the sequence: a server that shares one
+        // media among its clients (gst-rtsp-server, many NVRs) announces a number that packets
+        // already on their way to a joining client do not follow, and retina would drop the
+        // connection as "out-of-order packet or large loss".
+        session.play(PlayOptions::default().initial_seq(InitialSequenceNumberPolicy::Ignore)),
     )
     .await?
     .map_err(rtsp("PLAY"))?;

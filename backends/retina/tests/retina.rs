@@ -134,3 +134,46 @@ fn connected_carries_the_props_and_the_transport() {
     assert_eq!(props.fps, Some(15.0), "{props:?}");
     stream.stop();
 }
+
+/// Eight clients joining one shared media as it starts (a group of cameras on one server):
+/// each follows the packets it gets, not the sequence number the server announced in its PLAY
+/// answer (gst-rtsp-server announces one that packets already queued for a joining client do
+/// not follow), and none is dropped as "out-of-order packet or large loss". The second round
+/// joins as the first round's sessions are torn down, where the mismatch showed.
+#[test]
+fn clients_joining_a_shared_media_stay_connected() {
+    let _serial = serial();
+    let server = TestServer::start(ServerOptions {
+        width: 640,
+        height: 480,
+        fps: 30,
+        key_interval: 30,
+        ..ServerOptions::default()
+    })
+    .unwrap();
+    for round in 0..2 {
+        let clients: Vec<_> = (0..8)
+            .map(|_| {
+                let events = EventRecorder::new();
+                let stream =
+                    start::<RetinaBackend>(&server.url(), &RetinaConfig::default(), &events);
+                (stream, events)
+            })
+            .collect();
+        for (i, (stream, events)) in clients.iter().enumerate() {
+            let mut seq = 0;
+            for _ in 0..15 {
+                seq = stream
+                    .wait_next(seq, PATIENCE)
+                    .unwrap_or_else(|e| panic!("round {round}, client {i}: {e}"))
+                    .seq();
+            }
+            assert_eq!(
+                events.count("disconnected"),
+                0,
+                "round {round}, client {i} was dropped: {:?}",
+                stream.stats().last_error
+            );
+        }
+    }
+}

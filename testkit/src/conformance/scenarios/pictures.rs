@@ -52,7 +52,8 @@ pub fn first_frame_and_pixel_formats<B: CaptureBackend>(config: &B::Config, can:
 
 /// Joining a stream that is already flowing (shared media, mid-way between key frames): the
 /// first frame delivered is a decodable picture with the right colours, not a grey one
-/// concealed before the first key frame; backends that know say it is a key frame.
+/// concealed before the first key frame; backends that know say it is a key frame. The joiners
+/// then stay connected beside each other.
 pub fn joining_mid_stream_starts_at_a_decodable_frame<B: CaptureBackend>(config: &B::Config) {
     let _serial = serial();
     let server = server(ServerOptions::default());
@@ -61,6 +62,7 @@ pub fn joining_mid_stream_starts_at_a_decodable_frame<B: CaptureBackend>(config:
         .start()
         .unwrap();
     let mut seen = first.wait_next(0, FIRST_FRAME).expect("a frame");
+    let mut joiners = Vec::new();
     for join in 0..3 {
         // Let a few frames pass so the join lands at another point of the key-frame interval.
         for _ in 0..(3 + join) {
@@ -77,6 +79,26 @@ pub fn joining_mid_stream_starts_at_a_decodable_frame<B: CaptureBackend>(config:
             .unwrap_or_else(|e| panic!("{e}: join {join}: no frame; events {:?}", events.names()));
         assert_first_frame_is_decodable(&frame, &format!("join {join}"));
         assert_pattern_colours(&frame);
+        joiners.push((joiner, events, frame.seq()));
+    }
+    // A joiner stays: the server shares one media among its clients, and a client must
+    // follow the packets as they come, not the numbers the server announced when it joined.
+    for (join, (joiner, events, seq)) in joiners.iter().enumerate() {
+        let mut last = *seq;
+        for _ in 0..15 {
+            last = joiner
+                .wait_next(last, FIRST_FRAME)
+                .unwrap_or_else(|e| panic!("{e}: join {join} stopped; events {:?}", events.names()))
+                .seq();
+        }
+        assert_eq!(
+            events.count("disconnected"),
+            0,
+            "join {join} was dropped: {:?}",
+            joiner.stats().last_error
+        );
+    }
+    for (joiner, _, _) in joiners {
         joiner.stop();
     }
     first.stop();
