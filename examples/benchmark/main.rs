@@ -18,16 +18,20 @@
 //! - `--wakeups [N]`: only the wake-up delays after `stop()` (N stops per backend, default
 //!   100), which the full run measures too;
 //! - `--stops`: only the `stop()` times (15 per state and backend);
+//! - `--scale [SECONDS]`: N = 1, 4, 16, 32 cameras in one group per backend (window
+//!   SECONDS, default 10), from 4 server processes; writes `benchmarks/scale.svg` too;
 //! - `--readers`: only the small reader (retina alone, openh264 with and without its
 //!   assembly) beside the FFmpeg and retina backends and the bare FFmpeg, at 640×480.
 
 mod bare;
+mod chart;
 mod child;
 mod endurance;
 mod fresh;
 mod measure;
 mod reader;
 mod report;
+mod scale;
 mod stops;
 mod wakeups;
 
@@ -37,7 +41,10 @@ use std::time::Duration;
 
 fn main() {
     TestServerProcess::serve_child_if_requested();
-    if measure::serve_child_if_requested() || endurance::serve_child_if_requested() {
+    if measure::serve_child_if_requested()
+        || endurance::serve_child_if_requested()
+        || scale::serve_child_if_requested()
+    {
         return;
     }
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -79,6 +86,25 @@ fn main() {
         finish("chaos", &endurance::render_chaos(&runs), write);
         return;
     }
+    if args.iter().any(|a| a == "--scale") {
+        let window = Duration::from_secs_f64(value_of("--scale").unwrap_or(10.0));
+        let rows = scale::measure(&backends, window);
+        let chart = "benchmarks/scale.svg";
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(chart);
+        let drawn = std::fs::create_dir_all(path.parent().expect("a folder"))
+            .map_err(Box::<dyn std::error::Error>::from)
+            .and_then(|()| chart::draw(&rows, &path));
+        if let Err(e) = &drawn {
+            eprintln!("the chart was not drawn: {e}");
+        }
+        finish(
+            "scale",
+            &scale::render(&rows, drawn.is_ok().then_some(chart)),
+            write,
+        );
+        finish("threads", &scale::render_threads(&rows), write);
+        return;
+    }
     if args.iter().any(|a| a == "--readers") {
         let rows = reader::measure_alone(3, Duration::from_secs(10));
         finish("readers", &report::render(&rows, false), write);
@@ -95,6 +121,11 @@ fn main() {
         let all = wakeups::measure(&backends, stops);
         finish("wakeups", &wakeups::render(&all, false), write);
         return;
+    }
+    // The main run compares GStreamer's two conversions too.
+    let mut readers_of_stream = backends.clone();
+    if let Some(at) = readers_of_stream.iter().position(|b| *b == "gstreamer") {
+        readers_of_stream.insert(at + 1, GSTREAMER_VIDEOCONVERT);
     }
     let (sizes, window, rounds): (&[(u32, u32)], Duration, usize) = if quick {
         (&[(320, 240)], Duration::from_secs(2), 1)
@@ -121,7 +152,7 @@ fn main() {
         for round in 0..rounds {
             eprintln!(" round {}", round + 1);
             let mut this = Vec::new();
-            for backend in &backends {
+            for backend in &readers_of_stream {
                 this.push(measure::in_child(backend, &url, (width, height), window));
             }
             this.push(bare::ffmpeg(&url, (width, height), window));
@@ -151,9 +182,18 @@ fn main() {
 
 /// The reader name of retina decoding with libavcodec (plain `retina` is openh264).
 const RETINA_LIBAVCODEC: &str = "retina-libavcodec";
+/// The reader name of GStreamer with `videoconvert` converting (plain `gstreamer` hands the
+/// decoder's YUV to the core's conversion).
+const GSTREAMER_VIDEOCONVERT: &str = "gstreamer-videoconvert";
 
-/// The configuration of the reader called `name`: a backend name, or [`RETINA_LIBAVCODEC`].
+/// The configuration of the reader called `name`: a backend name, [`RETINA_LIBAVCODEC`] or
+/// [`GSTREAMER_VIDEOCONVERT`].
 pub fn config_of(name: &str) -> AnyConfig {
+    if name == GSTREAMER_VIDEOCONVERT {
+        let mut config = rtsp_stream::GstreamerConfig::default();
+        config.core_conversion = false;
+        return AnyConfig::Gstreamer(config);
+    }
     if name == RETINA_LIBAVCODEC {
         return AnyConfig::Retina(rtsp_stream::RetinaConfig::with_decoder(
             rtsp_stream::RetinaDecoder::Libavcodec,

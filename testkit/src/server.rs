@@ -119,6 +119,9 @@ pub struct ServerOptions {
     pub colorimetry: Colorimetry,
     /// Refuse TCP transport with `461 Unsupported Transport`, as some cameras do.
     pub udp_only: bool,
+    /// Mounts served, each its own encode of the same picture (default 1): `mount`, then
+    /// `mount` followed by 1, 2 … (`/test`, `/test1` …); see [`TestServer::mount_url`].
+    pub mounts: u32,
 }
 
 impl Default for ServerOptions {
@@ -138,6 +141,7 @@ impl Default for ServerOptions {
             profile: H264Profile::default(),
             colorimetry: Colorimetry::default(),
             udp_only: false,
+            mounts: 1,
         }
     }
 }
@@ -188,7 +192,7 @@ impl ServerOptions {
         };
         let (user, pass) = self.credentials.clone().unwrap_or_default();
         format!(
-            "{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}",
+            "{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}",
             self.port,
             self.mount,
             self.width,
@@ -201,13 +205,22 @@ impl ServerOptions {
             self.udp_only,
             self.digest,
             self.profile.name(),
-            self.colorimetry.caps_name()
+            self.colorimetry.caps_name(),
+            self.mounts
         )
+    }
+
+    /// The path of mount `index` (0: `mount` itself).
+    pub fn mount_path(&self, index: u32) -> String {
+        match index {
+            0 => self.mount.clone(),
+            i => format!("{}{i}", self.mount),
+        }
     }
 
     fn from_args(s: &str) -> Option<ServerOptions> {
         let p: Vec<&str> = s.split('|').collect();
-        if p.len() != 13 {
+        if p.len() != 14 {
             return None;
         }
         Some(ServerOptions {
@@ -231,6 +244,7 @@ impl ServerOptions {
             } else {
                 Colorimetry::Bt601
             },
+            mounts: p[13].parse().ok()?,
         })
     }
 }
@@ -285,6 +299,12 @@ impl TestServer {
     /// The stream's URL as reached through another port on 127.0.0.1 (a proxy's).
     pub fn url_via(&self, port: u16) -> String {
         format!("rtsp://127.0.0.1:{port}{}", self.lock_options().mount)
+    }
+
+    /// The URL of mount `index` (see [`ServerOptions::mounts`]).
+    pub fn mount_url(&self, index: u32) -> String {
+        let path = self.lock_options().mount_path(index);
+        format!("rtsp://127.0.0.1:{}{path}", self.port)
     }
 
     /// The current options.
@@ -392,58 +412,12 @@ impl Running {
         let mounts = server
             .mount_points()
             .ok_or_else(|| TestkitError("server has no mount points".into()))?;
-        let factory = rtsp_server::RTSPMediaFactory::new();
-        factory.set_launch(&options.launch());
-        factory.set_shared(true);
-        if options.udp_only {
-            factory.set_protocols(gstreamer_rtsp::RTSPLowerTrans::UDP);
-        }
-        if let Some((user, pass)) = &options.credentials {
-            let auth = rtsp_server::RTSPAuth::new();
-            let token = rtsp_server::RTSPToken::builder()
-                .field(rtsp_server::RTSP_TOKEN_MEDIA_FACTORY_ROLE, "user")
-                .build();
-            if options.digest {
-                auth.set_supported_methods(gstreamer_rtsp::RTSPAuthMethod::Digest);
-                auth.add_digest(user, pass, &token);
-            } else {
-                let basic = rtsp_server::RTSPAuth::make_basic(user, pass);
-                auth.add_basic(basic.as_str(), &token);
-            }
-            server.set_auth(Some(&auth));
-            let role = gst::Structure::builder("user")
-                .field(rtsp_server::RTSP_PERM_MEDIA_FACTORY_ACCESS, true)
-                .field(rtsp_server::RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, true)
-                .build();
-            factory.add_role_from_structure(&role);
-        }
         let feeders_stop = Arc::new(AtomicBool::new(false));
         let size = Arc::new(Mutex::new((options.width, options.height)));
-        let fps = options.fps;
-        let colorimetry = options.colorimetry;
-        let stop_all = feeders_stop.clone();
-        let feed_size = Arc::clone(&size);
-        factory.connect_media_configure(move |_, media| {
-            let Some(bin) = media.element().downcast::<gst::Bin>().ok() else {
-                return;
-            };
-            let Some(src) = bin
-                .by_name("src")
-                .and_then(|e| e.downcast::<gst_app::AppSrc>().ok())
-            else {
-                return;
-            };
-            let stop = Arc::new(AtomicBool::new(false));
-            let s = stop.clone();
-            media.connect_unprepared(move |_| s.store(true, Ordering::Relaxed));
-            let stop_all = stop_all.clone();
-            let size = Arc::clone(&feed_size);
-            std::thread::Builder::new()
-                .name("test-server-feeder".into())
-                .spawn(move || feed(src, &size, (fps, colorimetry), &stop, &stop_all))
-                .expect("spawn feeder");
-        });
-        mounts.add_factory(&options.mount, factory);
+        for index in 0..options.mounts.max(1) {
+            let factory = media_factory(options, &server, &feeders_stop, &size);
+            mounts.add_factory(&options.mount_path(index), factory);
+        }
 
         let source = server.attach(Some(&context))?;
         let thread = {
@@ -488,6 +462,65 @@ impl Running {
             let _ = t.join();
         }
     }
+}
+
+/// One mount's media: the launch line, authentication, and a feeder thread per prepared media.
+fn media_factory(
+    options: &ServerOptions,
+    server: &rtsp_server::RTSPServer,
+    feeders_stop: &Arc<AtomicBool>,
+    size: &Arc<Mutex<(u32, u32)>>,
+) -> rtsp_server::RTSPMediaFactory {
+    let factory = rtsp_server::RTSPMediaFactory::new();
+    factory.set_launch(&options.launch());
+    factory.set_shared(true);
+    if options.udp_only {
+        factory.set_protocols(gstreamer_rtsp::RTSPLowerTrans::UDP);
+    }
+    if let Some((user, pass)) = &options.credentials {
+        let auth = rtsp_server::RTSPAuth::new();
+        let token = rtsp_server::RTSPToken::builder()
+            .field(rtsp_server::RTSP_TOKEN_MEDIA_FACTORY_ROLE, "user")
+            .build();
+        if options.digest {
+            auth.set_supported_methods(gstreamer_rtsp::RTSPAuthMethod::Digest);
+            auth.add_digest(user, pass, &token);
+        } else {
+            let basic = rtsp_server::RTSPAuth::make_basic(user, pass);
+            auth.add_basic(basic.as_str(), &token);
+        }
+        server.set_auth(Some(&auth));
+        let role = gst::Structure::builder("user")
+            .field(rtsp_server::RTSP_PERM_MEDIA_FACTORY_ACCESS, true)
+            .field(rtsp_server::RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, true)
+            .build();
+        factory.add_role_from_structure(&role);
+    }
+    let fps = options.fps;
+    let colorimetry = options.colorimetry;
+    let stop_all = Arc::clone(feeders_stop);
+    let feed_size = Arc::clone(size);
+    factory.connect_media_configure(move |_, media| {
+        let Some(bin) = media.element().downcast::<gst::Bin>().ok() else {
+            return;
+        };
+        let Some(src) = bin
+            .by_name("src")
+            .and_then(|e| e.downcast::<gst_app::AppSrc>().ok())
+        else {
+            return;
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        let s = stop.clone();
+        media.connect_unprepared(move |_| s.store(true, Ordering::Relaxed));
+        let stop_all = stop_all.clone();
+        let size = Arc::clone(&feed_size);
+        std::thread::Builder::new()
+            .name("test-server-feeder".into())
+            .spawn(move || feed(src, &size, (fps, colorimetry), &stop, &stop_all))
+            .expect("spawn feeder");
+    });
+    factory
 }
 
 /// gst-rtsp-server 1.22 sometimes keeps dispatching the watch of a client connection that
@@ -589,7 +622,7 @@ fn feed(
 /// cannot outlive the parent; dropping this handle kills it.
 pub struct TestServerProcess {
     child: crate::child::ServingChild,
-    mount: String,
+    options: ServerOptions,
 }
 
 const SERVE_ENV: &str = "RTSP_STREAM_TESTKIT_SERVE";
@@ -601,7 +634,7 @@ impl TestServerProcess {
         let child = crate::child::ServingChild::spawn(SERVE_ENV, &options.to_args(), args)?;
         Ok(TestServerProcess {
             child,
-            mount: options.mount.clone(),
+            options: options.clone(),
         })
     }
 
@@ -617,7 +650,16 @@ impl TestServerProcess {
 
     /// `rtsp://127.0.0.1:PORT/MOUNT`.
     pub fn url(&self) -> String {
-        format!("rtsp://127.0.0.1:{}{}", self.port(), self.mount)
+        self.mount_url(0)
+    }
+
+    /// The URL of mount `index` (see [`ServerOptions::mounts`]).
+    pub fn mount_url(&self, index: u32) -> String {
+        format!(
+            "rtsp://127.0.0.1:{}{}",
+            self.port(),
+            self.options.mount_path(index)
+        )
     }
 
     /// In the child: if this process was spawned as a server (or as a

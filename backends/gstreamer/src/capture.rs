@@ -8,7 +8,10 @@ use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
 use gstreamer_video as gst_video;
 use gstreamer_video::prelude::*;
-use rtsp_stream_core::raw::{Capture, CaptureContext, FrameSink, ReadStatus, plausible_fps};
+use rtsp_stream_core::raw::{
+    Capture, CaptureContext, FrameSink, Plane, ReadStatus, YuvLayout, YuvMatrix, YuvPicture,
+    YuvRange, plausible_fps,
+};
 use rtsp_stream_core::{Result, StreamProps, Transport};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -180,8 +183,8 @@ impl GstreamerCapture {
         }
     }
 
-    /// Copies the sample's picture into the lent buffer, row by row when GStreamer padded the
-    /// rows.
+    /// Puts the sample's picture into the lent buffer: converted by the core from the
+    /// decoder's YUV, or copied as `videoconvert` made it.
     fn deliver(&mut self, sample: &gst::Sample, sink: &mut FrameSink<'_>) -> Result<()> {
         let caps = sample
             .caps()
@@ -208,27 +211,96 @@ impl GstreamerCapture {
             .ok_or_else(|| GstError::Frame("a sample without a buffer".into()))?;
         let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(buffer, info)
             .map_err(|_| GstError::Frame("the buffer cannot be mapped".into()))?;
-        let (w, h) = (info.width(), info.height());
-        let row = w as usize * sink.pixel_format().bytes_per_pixel();
-        let stride = frame.plane_stride()[0] as usize;
-        let data = frame
-            .plane_data(0)
-            .map_err(|_| GstError::Frame("the buffer has no picture".into()))?;
-        if data.len() < stride * (h as usize - 1) + row {
-            return Err(GstError::Frame("the buffer is shorter than its caps".into()).into());
-        }
-        let out = sink.buffer(w, h)?;
-        if stride == row {
-            out.copy_from_slice(&data[..row * h as usize]);
-        } else {
-            for (dst, src) in out.chunks_exact_mut(row).zip(data.chunks(stride)) {
-                dst.copy_from_slice(&src[..row]);
-            }
-        }
         sink.set_pts(buffer.pts().map(|t| Duration::from_nanos(t.nseconds())));
         sink.set_key_frame(!buffer.flags().contains(gst::BufferFlags::DELTA_UNIT));
-        Ok(())
+        match yuv_picture(&frame, info)? {
+            Some(picture) => picture.write_into(sink),
+            None => copy_packed(&frame, info, sink),
+        }
     }
+}
+
+/// The decoder's picture as the core's conversion reads it, if it is YUV (or gray).
+fn yuv_picture<'a>(
+    frame: &'a gst_video::VideoFrameRef<&gst::BufferRef>,
+    info: &gst_video::VideoInfo,
+) -> Result<Option<YuvPicture<'a>>, GstError> {
+    use gst_video::VideoFormat as F;
+    let plane = |i: u32| -> Result<Plane<'a>, GstError> {
+        let data = frame
+            .plane_data(i)
+            .map_err(|_| GstError::Frame(format!("the buffer has no plane {i}")))?;
+        Ok(Plane::new(data, frame.plane_stride()[i as usize] as usize))
+    };
+    let layout = match info.format() {
+        F::I420 => YuvLayout::I420 {
+            y: plane(0)?,
+            u: plane(1)?,
+            v: plane(2)?,
+        },
+        F::Y42b => YuvLayout::I422 {
+            y: plane(0)?,
+            u: plane(1)?,
+            v: plane(2)?,
+        },
+        F::Y444 => YuvLayout::I444 {
+            y: plane(0)?,
+            u: plane(1)?,
+            v: plane(2)?,
+        },
+        F::Nv12 => YuvLayout::Nv12 {
+            y: plane(0)?,
+            uv: plane(1)?,
+        },
+        F::Gray8 => YuvLayout::Gray8(plane(0)?),
+        _ => return Ok(None),
+    };
+    let colorimetry = info.colorimetry();
+    let range = match colorimetry.range() {
+        gst_video::VideoColorRange::Range0_255 => YuvRange::Full,
+        _ if info.format() == F::Gray8 => YuvRange::Full,
+        _ => YuvRange::Limited,
+    };
+    let matrix = match colorimetry.matrix() {
+        gst_video::VideoColorMatrix::Bt709 => Some(YuvMatrix::Bt709),
+        gst_video::VideoColorMatrix::Bt601 => Some(YuvMatrix::Bt601),
+        gst_video::VideoColorMatrix::Bt2020 => Some(YuvMatrix::Bt2020),
+        _ => None,
+    };
+    Ok(Some(YuvPicture {
+        width: info.width(),
+        height: info.height(),
+        layout,
+        range,
+        matrix,
+    }))
+}
+
+/// Copies a picture `videoconvert` made in the sink's format, row by row when GStreamer
+/// padded the rows.
+fn copy_packed(
+    frame: &gst_video::VideoFrameRef<&gst::BufferRef>,
+    info: &gst_video::VideoInfo,
+    sink: &mut FrameSink<'_>,
+) -> Result<()> {
+    let (w, h) = (info.width(), info.height());
+    let row = w as usize * sink.pixel_format().bytes_per_pixel();
+    let stride = frame.plane_stride()[0] as usize;
+    let data = frame
+        .plane_data(0)
+        .map_err(|_| GstError::Frame("the buffer has no picture".into()))?;
+    if data.len() < stride * (h as usize - 1) + row {
+        return Err(GstError::Frame("the buffer is shorter than its caps".into()).into());
+    }
+    let out = sink.buffer(w, h)?;
+    if stride == row {
+        out.copy_from_slice(&data[..row * h as usize]);
+    } else {
+        for (dst, src) in out.chunks_exact_mut(row).zip(data.chunks(stride)) {
+            dst.copy_from_slice(&src[..row]);
+        }
+    }
+    Ok(())
 }
 
 impl Capture for GstreamerCapture {

@@ -76,6 +76,11 @@ pub struct GstreamerConfig {
     pub pull_slice: Duration,
     /// Deliver files at their own frame rate, like a live source (default true).
     pub pace_files: bool,
+    /// Take the decoder's YUV picture out of the appsink and convert it with the core's SIMD
+    /// conversion, straight into the frame's buffer (default true). `false`: `videoconvert`
+    /// converts to the pixel format and the picture is copied into the buffer, which costs
+    /// about twice the CPU per frame (BENCHMARKS.md).
+    pub core_conversion: bool,
 }
 
 impl Default for GstreamerConfig {
@@ -87,6 +92,7 @@ impl Default for GstreamerConfig {
             decoder_threads: 1,
             pull_slice: Duration::from_millis(20),
             pace_files: true,
+            core_conversion: true,
         }
     }
 }

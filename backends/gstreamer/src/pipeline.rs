@@ -25,20 +25,35 @@ fn make(factory: &'static str) -> Result<gst::Element, GstError> {
         .map_err(|_| GstError::MissingElement(factory))
 }
 
-/// The caps the appsink accepts: raw video in the requested format.
-fn sink_caps(format: PixelFormat) -> gst::Caps {
+/// The decoder's layouts the core converts from, in order of preference.
+const CORE_FORMATS: [&str; 5] = ["I420", "NV12", "Y42B", "Y444", "GRAY8"];
+
+/// The caps the appsink accepts: raw video in the requested format, and with the core's
+/// conversion also the decoder's own YUV (listed first: `videoconvert` then passes the
+/// decoder's picture through untouched).
+fn sink_caps(format: PixelFormat, core_conversion: bool) -> gst::Caps {
     let name = match format {
         PixelFormat::Rgb8 => "RGB",
         PixelFormat::Gray8 => "GRAY8",
         _ => "BGR",
     };
+    let formats: Vec<&str> = match core_conversion {
+        true => CORE_FORMATS.into_iter().chain([name]).collect(),
+        false => vec![name],
+    };
     gst::Caps::builder("video/x-raw")
-        .field("format", name)
+        .field("format", gst::List::new(formats))
         .build()
 }
 
-fn configure_appsink(appsink: &gst_app::AppSink, request: &OpenRequest, sync: bool) {
-    appsink.set_caps(Some(&sink_caps(request.options().pixel_format)));
+fn configure_appsink(
+    appsink: &gst_app::AppSink,
+    request: &OpenRequest,
+    config: &GstreamerConfig,
+    sync: bool,
+) {
+    let caps = sink_caps(request.options().pixel_format, config.core_conversion);
+    appsink.set_caps(Some(&caps));
     appsink.set_max_buffers(1);
     appsink.set_drop(true);
     appsink.set_sync(sync);
@@ -70,11 +85,12 @@ fn tune_decoders(bin: &gst::Bin, threads: u32) {
 fn tail(
     pipeline: &gst::Pipeline,
     request: &OpenRequest,
+    config: &GstreamerConfig,
     sync: bool,
 ) -> Result<(gst::Element, gst_app::AppSink), GstError> {
     let convert = make("videoconvert")?;
     let appsink = gst_app::AppSink::builder().build();
-    configure_appsink(&appsink, request, sync);
+    configure_appsink(&appsink, request, config, sync);
     pipeline
         .add_many([&convert, appsink.upcast_ref()])
         .map_err(|e| GstError::Pipeline(e.to_string()))?;
@@ -134,7 +150,7 @@ pub(crate) fn rtsp(
     pipeline
         .add_many([&src, &decode])
         .map_err(|e| GstError::Pipeline(e.to_string()))?;
-    let (convert, appsink) = tail(&pipeline, request, false)?;
+    let (convert, appsink) = tail(&pipeline, request, config, false)?;
     let opened = Arc::new(Mutex::new(None));
     let decode_weak = decode.downgrade();
     let seen = Arc::clone(&opened);
@@ -219,7 +235,7 @@ pub(crate) fn uri(
     pipeline
         .add(&decode)
         .map_err(|e| GstError::Pipeline(e.to_string()))?;
-    let (convert, appsink) = tail(&pipeline, request, !network && config.pace_files)?;
+    let (convert, appsink) = tail(&pipeline, request, config, !network && config.pace_files)?;
     let opened = Arc::new(Mutex::new(None));
     link_video_pads(&decode, &convert, Some(Arc::clone(&opened)));
     Ok(Built {
@@ -254,7 +270,7 @@ pub(crate) fn custom(
                 config.appsink_name
             ))
         })?;
-    configure_appsink(&appsink, request, false);
+    configure_appsink(&appsink, request, config, false);
     if let Some(src) = pipeline.by_name("src") {
         if src.has_property("location") {
             src.set_property("location", request.source().without_credentials());
