@@ -103,6 +103,7 @@ fn main() {
             write,
         );
         finish("threads", &scale::render_threads(&rows), write);
+        finish("group-faults", &scale::faults(&backends), write);
         return;
     }
     if args.iter().any(|a| a == "--readers") {

@@ -322,3 +322,30 @@ pub fn render(rows: &[ScaleRow], chart: Option<&str>) -> String {
     }
     out
 }
+
+/// The group under faults (the testkit scenario: six cameras, one cut and refused for 1 s, one
+/// blackholed), on each backend that runs it in CI: the gaps the healthy cameras showed.
+pub fn faults(backends: &[&str]) -> String {
+    let mut out = String::from(
+        "Six cameras (320×240@15) of one group, each through its own fault proxy to one \
+         server; one proxy cuts its connection and refuses new ones for 1 s, another blackholes \
+         until its camera notices (stall timeout 2 s). Gaps between consecutive frames of the \
+         four healthy cameras during the faults, in frame intervals (goal ≤ 3):\n\n",
+    );
+    for backend in backends
+        .iter()
+        .filter(|b| matches!(**b, "gstreamer" | "retina"))
+    {
+        let config = crate::config_of(backend);
+        // A failed scenario is reported as such; the configuration is not used after it.
+        let report = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            rtsp_stream_testkit::conformance::group_rides_out_faults::<AnyBackend>(&config)
+        }));
+        let line = match report {
+            Ok(report) => report.summary(),
+            Err(_) => "the scenario failed (see the output above)".to_owned(),
+        };
+        out.push_str(&format!("- {backend}: {line}\n"));
+    }
+    out
+}
