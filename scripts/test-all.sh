@@ -3,7 +3,8 @@
 # checks formatting, lints and portability, lints the facade with each decoder alone and with
 # none, runs every test of every crate with every feature (and the facade's with none and with
 # the mock alone), fails if a test binary that should run tests ran none, packages the crates,
-# and runs the end-to-end benchmark in its short mode so that the harness keeps working.
+# builds and tests the Python package, and runs the end-to-end benchmark in its short mode so
+# that the harness keeps working.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -56,8 +57,14 @@ for features in retina ffmpeg gstreamer opencv webcam; do
     --test any_backend auto_chooses_per_source
 done
 
+step "the Python package"
+# Its extension crate links with every feature (it has no Rust tests of its own to make cargo
+# test build it), then pytest runs against a debug build in a virtual environment.
+cargo build -q -p rtsp-stream-python --all-features
+bash scripts/test-python.sh
+
 step "packaging"
-cargo package --workspace --no-verify --allow-dirty
+cargo package --workspace --exclude rtsp-stream-python --no-verify --allow-dirty
 cargo package -p rtsp-stream-core --allow-dirty
 
 step "the benchmark harness, short"
