@@ -20,6 +20,7 @@
 //! - `--stops`: only the `stop()` times (15 per state and backend);
 //! - `--scale [SECONDS]`: N = 1, 4, 16, 32 cameras in one group per backend (window
 //!   SECONDS, default 10), from 4 server processes; writes `benchmarks/scale.svg` too;
+//! - `--threads`: only the threads one camera adds, per backend (the `--scale` table's);
 //! - `--readers`: only the small reader (retina alone, openh264 with and without its
 //!   assembly) beside the FFmpeg and retina backends and the bare FFmpeg, at 640×480.
 
@@ -88,7 +89,7 @@ fn main() {
     }
     if args.iter().any(|a| a == "--scale") {
         let window = Duration::from_secs_f64(value_of("--scale").unwrap_or(10.0));
-        let rows = scale::measure(&backends, window);
+        let rows = scale::measure(&backends, &scale::COUNTS, window);
         let chart = "benchmarks/scale.svg";
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(chart);
         let drawn = std::fs::create_dir_all(path.parent().expect("a folder"))
@@ -104,6 +105,11 @@ fn main() {
         );
         finish("threads", &scale::render_threads(&rows), write);
         finish("group-faults", &scale::faults(&backends), write);
+        return;
+    }
+    if args.iter().any(|a| a == "--threads") {
+        let rows = scale::measure(&backends, &[1], Duration::from_secs(3));
+        finish("threads", &scale::render_threads(&rows), write);
         return;
     }
     if args.iter().any(|a| a == "--readers") {

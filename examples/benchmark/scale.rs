@@ -46,8 +46,31 @@ pub struct ScaleRow {
     pub new_threads: Vec<(String, usize)>,
 }
 
-/// The servers, their URLs, and the measurements per backend and N.
-pub fn measure(backends: &[&str], window: Duration) -> Vec<ScaleRow> {
+impl ScaleRow {
+    /// A row with nothing measured yet.
+    fn empty(backend: &str, cameras: usize) -> ScaleRow {
+        ScaleRow {
+            backend: backend.to_owned(),
+            cameras,
+            per_encode: 1,
+            streaming: 0,
+            slowest_fps: 0.0,
+            latency_p50_ms: None,
+            latency_p95_ms: None,
+            reader_cores: 0.0,
+            cpu_ms_per_frame: 0.0,
+            rss_mib: 0.0,
+            threads: 0,
+            stop_ms: 0.0,
+            worst_gap_frames: 0.0,
+            server_cores: 0.0,
+            new_threads: Vec::new(),
+        }
+    }
+}
+
+/// The servers, their URLs, and the measurements per backend and N (of `counts`).
+pub fn measure(backends: &[&str], counts: &[usize], window: Duration) -> Vec<ScaleRow> {
     let options = ServerOptions {
         width: 640,
         height: 480,
@@ -65,7 +88,7 @@ pub fn measure(backends: &[&str], window: Duration) -> Vec<ScaleRow> {
         server.mount_url((encode / SERVERS as usize) as u32)
     };
     let mut rows = Vec::new();
-    for &n in &COUNTS {
+    for &n in counts {
         for backend in backends {
             let urls: Vec<String> = (0..n).map(|c| url(c, 1)).collect();
             rows.push(run(backend, &urls, 1, window, &servers));
@@ -95,23 +118,8 @@ fn run(
     let spec = format!("{backend}|{}|{}", window.as_secs_f64(), urls.join(" "));
     let server_cpu = || -> Duration { servers.iter().map(|s| cpu_time(Some(s.pid()))).sum() };
     let (cpu_before, t) = (server_cpu(), Instant::now());
-    let mut row: ScaleRow = child::run(CHILD_ENV, &spec).unwrap_or_else(|| ScaleRow {
-        backend: backend.to_owned(),
-        cameras: urls.len(),
-        per_encode,
-        streaming: 0,
-        slowest_fps: 0.0,
-        latency_p50_ms: None,
-        latency_p95_ms: None,
-        reader_cores: 0.0,
-        cpu_ms_per_frame: 0.0,
-        rss_mib: 0.0,
-        threads: 0,
-        stop_ms: 0.0,
-        worst_gap_frames: 0.0,
-        server_cores: 0.0,
-        new_threads: Vec::new(),
-    });
+    let mut row: ScaleRow =
+        child::run(CHILD_ENV, &spec).unwrap_or_else(|| ScaleRow::empty(backend, urls.len()));
     row.server_cores = (server_cpu() - cpu_before).as_secs_f64() / t.elapsed().as_secs_f64();
     row.per_encode = per_encode;
     eprintln!("  scale {backend} ×{}: {row:?}", urls.len());
@@ -146,23 +154,7 @@ fn read(backend: &str, urls: &[&str], window: Duration) -> ScaleRow {
             .add(i, template.clone().source(*url))
             .expect("the camera starts");
     }
-    let mut row = ScaleRow {
-        backend: backend.to_owned(),
-        cameras: urls.len(),
-        per_encode: 1,
-        streaming: 0,
-        slowest_fps: 0.0,
-        latency_p50_ms: None,
-        latency_p95_ms: None,
-        reader_cores: 0.0,
-        cpu_ms_per_frame: 0.0,
-        rss_mib: 0.0,
-        threads: 0,
-        stop_ms: 0.0,
-        worst_gap_frames: 0.0,
-        server_cores: 0.0,
-        new_threads: Vec::new(),
-    };
+    let mut row = ScaleRow::empty(backend, urls.len());
     let up_until = Instant::now() + Duration::from_secs(120);
     while Instant::now() < up_until && (0..urls.len()).any(|i| cameras.read(&i).is_none()) {
         std::thread::sleep(Duration::from_millis(50));
@@ -257,28 +249,43 @@ fn new_threads(before: &[(String, String)], after: &[(String, String)]) -> Vec<(
 /// the supervisor, and the capture thread that runs the decoder), which the decoder's.
 pub fn render_threads(rows: &[ScaleRow]) -> String {
     let mut out = String::from(
-        "Threads one camera adds to the process (N = 1, by thread name; the core names its own          `rs-NAME-sup`, the supervisor, and `rs-NAME-cap`, the capture thread that opens and          runs the decoder).\n\n\
-         | backend | threads | the core's | the decoder's (names) |\n|---|---|---|---|\n",
+        "Threads one camera adds to the process (N = 1, by thread name). The core's are \
+         `rs-NAME-sup`, the supervisor, and `rs-NAME-cap`, the capture thread that opens the \
+         source and calls the decoder; a decoder's threads that do not name themselves carry \
+         the name of the thread that started them (FFmpeg's, inside OpenCV, are \
+         `rs-NAME-cap` too), so they are counted as the decoder's beyond one of each.\n\n\
+         | backend | threads | the core's | the decoder's | the decoder's by name |\n\
+         |---|---|---|---|---|\n",
     );
     for r in rows.iter().filter(|r| r.cameras == 1 && r.per_encode == 1) {
         let total: usize = r.new_threads.iter().map(|(_, n)| n).sum();
-        let ours: usize = r
-            .new_threads
-            .iter()
-            .filter(|(name, _)| name.starts_with("rs-"))
-            .map(|(_, n)| n)
-            .sum();
+        let named = |suffix: &str| {
+            r.new_threads
+                .iter()
+                .filter(|(name, _)| name.starts_with("rs-") && name.ends_with(suffix))
+                .map(|(_, n)| *n)
+                .sum::<usize>()
+        };
+        let ours = named("-sup").min(1) + named("-cap").min(1);
         let theirs: Vec<String> = r
             .new_threads
             .iter()
-            .filter(|(name, _)| !name.starts_with("rs-"))
+            .map(|(name, n)| {
+                let core = usize::from(name.starts_with("rs-"));
+                (name, n.saturating_sub(core))
+            })
+            .filter(|(_, n)| *n > 0)
             .map(|(name, n)| format!("{name} ×{n}"))
             .collect();
         out.push_str(&format!(
-            "| {} | {total} | {ours} | {} ({}) |\n",
+            "| {} | {total} | {ours} | {} | {} |\n",
             r.backend,
             total - ours,
-            theirs.join(", ")
+            if theirs.is_empty() {
+                "–".to_owned()
+            } else {
+                theirs.join(", ")
+            }
         ));
     }
     out

@@ -221,8 +221,8 @@ impl Runner {
         StopFuture::new(completion)
     }
 
-    /// Takes the run in progress and requests its stop.
-    /// Asks the run to stop without waiting for it: the first half of `stop()`.
+    /// Takes the run in progress and requests its stop, without waiting for it: the first
+    /// half of `stop()` (a group asks all its cameras before it waits for any).
     pub(crate) fn begin_stop(&self) -> Option<Stopping> {
         let mut running = self.lock_running();
         let taken = running.take()?;
