@@ -132,10 +132,14 @@ fn starts_are_staggered_on_the_cameras_clock() {
             .unwrap();
     }
     assert!(scripts[0].wait_for_opens(1, PATIENCE));
+    // Cameras 1 and 2 wait on their start delays (about 1 s and 2 s; the streaming cameras'
+    // watchdogs sleep 5 s), both parked before the clock moves.
+    wait_until("cameras 1 and 2 parked on their start delays", || {
+        let delays = clock.sleepers();
+        let starting = |d: &&Duration| **d > Duration::ZERO && **d <= Duration::from_secs(2);
+        delays.iter().filter(starting).count() == 2
+    });
     for (next, script) in scripts.iter().enumerate().skip(1) {
-        wait_until("the next camera parked on its start delay", || {
-            clock.sleepers().iter().any(|d| *d > Duration::ZERO)
-        });
         assert_eq!(script.open_count(), 0, "camera {next} started early");
         clock.advance(Duration::from_secs(1));
         assert!(script.wait_for_opens(1, PATIENCE), "camera {next}");

@@ -415,6 +415,15 @@ impl<K: GroupKey, B: CaptureBackend> Inner<K, B> {
     /// The camera whose frame newer than `after` has waited longest, or the end.
     fn pick(&self, after: &SeqMap<K>) -> Pick<K> {
         let cameras = self.read();
+        // The ends are read before the frames: a camera publishes its last frames before it
+        // ends, so a camera seen ended here has its last frame in its slot below. (Read the
+        // other way round, a camera could publish and end between the two looks, and its last
+        // frames would be lost behind the end.)
+        let mut ends = cameras.iter().map(|c| c.stream.end_reason());
+        let all_ended = match ends.next().flatten() {
+            Some(first) if ends.all(|r| r.is_some()) => Some(first),
+            _ => None,
+        };
         let newest = cameras
             .iter()
             .filter_map(|c| {
@@ -434,10 +443,9 @@ impl<K: GroupKey, B: CaptureBackend> Inner<K, B> {
                 false => Pick::Nothing,
             };
         }
-        let mut reasons = cameras.iter().map(|c| c.stream.end_reason());
-        match reasons.next().flatten() {
-            Some(first) if reasons.all(|r| r.is_some()) => Pick::Ended(first),
-            _ => Pick::Nothing,
+        match all_ended {
+            Some(first) => Pick::Ended(first),
+            None => Pick::Nothing,
         }
     }
 }
