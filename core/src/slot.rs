@@ -218,14 +218,9 @@ impl Slot {
     }
 
     pub(crate) fn read_new(&self, after_seq: u64) -> Option<Arc<Frame>> {
-        let guard = self.latest.load();
-        match &*guard {
-            Some(f) if f.seq > after_seq => {
-                f.mark_taken();
-                Some(Arc::clone(f))
-            }
-            _ => None,
-        }
+        let frame = self.peek_new(after_seq)?;
+        frame.mark_taken();
+        Some(frame)
     }
 
     /// Blocks until a frame newer than `after_seq` exists (returned even after the end), the
@@ -300,7 +295,11 @@ impl Slot {
 
     /// The newest frame if newer than `after_seq`, without counting it as read.
     pub(crate) fn peek_new(&self, after_seq: u64) -> Option<Arc<Frame>> {
-        self.latest.load_full().filter(|f| f.seq > after_seq)
+        // The reference count moves only for a frame that is returned.
+        match &*self.latest.load() {
+            Some(f) if f.seq > after_seq => Some(Arc::clone(f)),
+            _ => None,
+        }
     }
 
     /// Removes a pending future's waker (the future was dropped).

@@ -53,10 +53,9 @@ static OPENERS: Mutex<Vec<i64>> = Mutex::new(Vec::new());
 /// themselves) logged so far at a size other than `size`. The size logged is the coded one,
 /// rounded up to whole 16-pixel macroblocks (1920×1080 is "1920x1088").
 pub(crate) fn decoder_reinits(tids: &[i64], (width, height): (u32, u32)) -> u64 {
-    let openers = OPENERS
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone();
+    // Called for every frame: both lists are read under their locks, nothing is copied. The
+    // order, openers then lines, is the one `note_opener`'s end takes them in.
+    let openers = OPENERS.lock().unwrap_or_else(PoisonError::into_inner);
     let coded_as =
         |w: u32, h: u32| (width..width + 16).contains(&w) && (height..height + 16).contains(&h);
     REINITS

@@ -14,6 +14,7 @@ use crate::waiting::{EndReason, WaitError, WakerSlab};
 use crate::wake::WakeSignal;
 use std::fmt::Display;
 use std::hash::Hash;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::task::Wake;
 use std::time::{Duration, Instant};
@@ -84,8 +85,8 @@ impl<K: GroupKey, B: CaptureBackend> StreamGroupBuilder<K, B> {
                 notify: Arc::new(GroupWake::default()),
                 settings: self,
                 next_start: Mutex::new(None),
-                added: Mutex::new(0),
-                stopped: std::sync::atomic::AtomicBool::new(false),
+                added: AtomicU64::new(0),
+                stopped: AtomicBool::new(false),
             }),
         }
     }
@@ -119,8 +120,8 @@ struct Inner<K: GroupKey, B: CaptureBackend> {
     /// When the next camera of a burst may start.
     next_start: Mutex<Option<Instant>>,
     /// Cameras added so far (their jitter seeds).
-    added: Mutex<u64>,
-    stopped: std::sync::atomic::AtomicBool,
+    added: AtomicU64,
+    stopped: AtomicBool,
 }
 
 struct Camera<K, B: CaptureBackend> {
@@ -181,9 +182,7 @@ impl<K: GroupKey, B: CaptureBackend> StreamGroup<K, B> {
         stream.core.shared.slot.watch(&mut watch, &waker);
         cameras.push(Camera { key, stream, watch });
         drop(cameras);
-        self.inner
-            .stopped
-            .store(false, std::sync::atomic::Ordering::Release);
+        self.inner.stopped.store(false, Ordering::Release);
         self.inner.notify.wake_by_ref();
         Ok(())
     }
@@ -197,15 +196,7 @@ impl<K: GroupKey, B: CaptureBackend> StreamGroup<K, B> {
         if builder.options.reconnect_jitter == 0.0 {
             builder.options.reconnect_jitter = settings.reconnect_jitter;
         }
-        let index = {
-            let mut added = self
-                .inner
-                .added
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            *added += 1;
-            *added
-        };
+        let index = self.inner.added.fetch_add(1, Ordering::Relaxed) + 1;
         if builder.options.jitter_seed.is_none() {
             let clock_part = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -335,9 +326,7 @@ impl<K: GroupKey, B: CaptureBackend> StreamGroup<K, B> {
     /// blocked then. The cameras stay in the group, stopped (their stats and end reasons
     /// remain); waits return `Ended(Stopped)`.
     pub fn stop(&self) {
-        self.inner
-            .stopped
-            .store(true, std::sync::atomic::Ordering::Release);
+        self.inner.stopped.store(true, Ordering::Release);
         let streams: Vec<_> = self
             .read_lock()
             .iter()
@@ -436,7 +425,7 @@ impl<K: GroupKey, B: CaptureBackend> Inner<K, B> {
             frame.mark_taken();
             return Pick::Frame(camera.key.clone(), frame);
         }
-        let stopped = self.stopped.load(std::sync::atomic::Ordering::Acquire);
+        let stopped = self.stopped.load(Ordering::Acquire);
         if cameras.is_empty() {
             return match stopped {
                 true => Pick::Ended(EndReason::Stopped),
