@@ -9,6 +9,8 @@
 //! The two bare slots share one writer loop, either unpaced ("flat out") or publishing every
 //! millisecond (a camera is 30 fps; 1 kHz is already generous). Every reader hands out a
 //! clone of the newest frame, which is what `read()` does. Figures: `BENCHMARKS.md`.
+// criterion's macros make public functions without documentation.
+#![allow(missing_docs)]
 
 use arc_swap::ArcSwapOption;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};

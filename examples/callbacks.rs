@@ -4,9 +4,6 @@
 //!
 //! `cargo run --example callbacks --features ffmpeg`
 
-#[path = "support/mod.rs"]
-mod support;
-
 use rtsp_stream::{AnyBackend, Event, VideoStream};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -16,7 +13,7 @@ fn main() -> Result<(), rtsp_stream::Error> {
     // sends them; passwords never appear in them. Try RUST_LOG=rtsp_stream=debug.
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("rtsp_stream=info"))
         .init();
-    let server = support::demo_server();
+    let server = rtsp_stream_testkit::demo::demo_server();
     let (events, next) = mpsc::channel();
     // Callbacks run on the stream's supervising thread, one at a time: keep them short (a
     // slow callback delays the reaction to the next event; decoding goes on regardless).

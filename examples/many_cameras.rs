@@ -5,16 +5,13 @@
 //! `cargo run --example many_cameras --features retina -- [URL...]` (without URLs: eight
 //! cameras read a demo server)
 
-#[path = "support/mod.rs"]
-mod support;
-
 use rtsp_stream::{AnyBackend, SeqMap, StreamGroup, VideoStream, WaitError};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let demo = args.is_empty().then(support::demo_server);
+    let demo = args.is_empty().then(rtsp_stream_testkit::demo::demo_server);
     let urls = match &demo {
         Some(server) => vec![server.url(); 8],
         None => args,

@@ -2,14 +2,11 @@
 //!
 //! `cargo run --example quickstart --features ffmpeg -- [URL]` (without a URL: a demo server)
 
-#[path = "support/mod.rs"]
-mod support;
-
 use rtsp_stream::{AnyBackend, VideoStream, WaitError};
 use std::time::Duration;
 
 fn main() -> Result<(), rtsp_stream::Error> {
-    let (url, _demo) = support::source_or_demo();
+    let (url, _demo) = rtsp_stream_testkit::demo::source_or_demo();
     // Any compiled-in decoder (or the one named by RTSP_STREAM_BACKEND).
     let stream = VideoStream::<AnyBackend>::builder(url.as_str())
         .stall_timeout(Duration::from_secs(5))

@@ -2,14 +2,12 @@
 //!
 //! `cargo run --example snapshot --features ffmpeg,image -- [URL] [--out FILE.png]`
 
-#[path = "support/mod.rs"]
-mod support;
-
 use rtsp_stream::{AnyBackend, PixelFormat, VideoStream};
+use rtsp_stream_testkit::demo::write_atomically;
 use std::time::Duration;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let (url, _demo) = support::source_or_demo();
+    let (url, _demo) = rtsp_stream_testkit::demo::source_or_demo();
     let args: Vec<String> = std::env::args().collect();
     let out = args
         .iter()
@@ -22,7 +20,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let frame = stream
         .wait_next(0, Duration::from_secs(10))
         .map_err(|e| format!("no frame within 10 s: {e}"))?;
-    support::write_snapshot(&frame, out.as_ref())?;
+    write_atomically(out.as_ref(), |p| frame.save(p).map_err(|e| e.to_string()))?;
     println!(
         "wrote {out}: {}x{} frame {}",
         frame.width(),

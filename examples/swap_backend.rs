@@ -5,9 +5,6 @@
 //!
 //! `cargo run --example swap_backend --features ffmpeg,gstreamer,opencv -- [URL]`
 
-#[path = "support/mod.rs"]
-mod support;
-
 use rtsp_stream::{AnyBackend, AnyConfig, EndReason, VideoStream, WaitError};
 use std::time::{Duration, Instant};
 
@@ -40,7 +37,7 @@ fn first_frames(url: &str, config: AnyConfig) -> Result<String, rtsp_stream::Err
 }
 
 fn main() {
-    let (url, _demo) = support::source_or_demo();
+    let (url, _demo) = rtsp_stream_testkit::demo::source_or_demo();
     println!("compiled in: {:?}", AnyConfig::available());
     match AnyConfig::from_env() {
         Ok(config) => println!("RTSP_STREAM_BACKEND / automatic choice: {}", config.name()),

@@ -5,9 +5,6 @@
 //! `cargo run --example tokio_service --features ffmpeg -- [URL_A URL_B]` (without URLs: both
 //! cameras read a demo server)
 
-#[path = "support/mod.rs"]
-mod support;
-
 use futures::{FutureExt, StreamExt};
 use rtsp_stream::{AnyBackend, VideoStream};
 use std::sync::Arc;
@@ -25,7 +22,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (urls, _demo) = match args.as_slice() {
         [a, b, ..] => (vec![a.clone(), b.clone()], None),
         _ => {
-            let demo = support::demo_server();
+            let demo = rtsp_stream_testkit::demo::demo_server();
             (vec![demo.url(), demo.url()], Some(demo))
         }
     };

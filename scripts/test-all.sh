@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # The whole test suite, exactly as CI runs it: installs missing system packages (Debian/Ubuntu),
-# checks formatting, lints and portability, lints the facade with each decoder alone and with
-# none, runs every test of every crate with every feature (and the facade's with none and with
-# the mock alone), fails if a test binary that should run tests ran none, packages the crates,
-# builds and tests the Python package, and runs the end-to-end benchmark in its short mode so
-# that the harness keeps working.
+# checks formatting, lints, portability and licences, lints the facade with each decoder alone
+# and with none, runs every test of every crate with every feature (and the facade's with none
+# and with the mock alone), fails if a test binary that should run tests ran none, packages the
+# crates, builds and tests the Python package, and runs the end-to-end benchmark in its short
+# mode so that the harness keeps working. Ends with a table of each step's duration.
+#
+# Where the time goes: the tests mostly wait (deadlines, back-offs, servers restarting), the
+# lints and builds mostly compute. So once the test binaries are built they run in the
+# background, one package per lane (scripts/run-tests.py), while the steps that only compile or
+# run short checks go on in the foreground; the steps that rebuild the examples with other
+# features (which the examples' test runs) come after the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,20 +19,48 @@ if ! command -v cargo >/dev/null 2>&1; then
   exit 1
 fi
 bash scripts/install-system-packages.sh
+mkdir -p target
 
-step() { printf '\n== %s (%s)\n' "$1" "$(date +%T)"; }
+steps=()
+step_started=0
+step_name=""
+finish_step() {
+  if [ -n "$step_name" ]; then
+    steps+=("$(( $(date +%s) - step_started ))|$step_name")
+  fi
+}
+step() {
+  finish_step
+  step_name=$1
+  step_started=$(date +%s)
+  printf '\n== %s (%s)\n' "$1" "$(date +%T)"
+}
+table() {
+  finish_step
+  step_name=""
+  printf '\n== step durations\n'
+  local total=0
+  for entry in "${steps[@]}"; do
+    local seconds=${entry%%|*}
+    printf '%5d:%02d  %s\n' $((seconds / 60)) $((seconds % 60)) "${entry#*|}"
+  done
+  total=$(( $(date +%s) - script_started ))
+  printf '%5d:%02d  total (wall clock)\n' $((total / 60)) $((total % 60))
+}
+script_started=$(date +%s)
+
+# The Python packages download while Rust compiles.
+bash scripts/test-python.sh --prepare > target/python-prepare.log 2>&1 &
+python_prepare=$!
 
 step "format, lints, portability"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 bash scripts/check-portability.sh
 
-step "feature matrix: the facade with each decoder alone and with none"
-for features in "" mock retina ffmpeg gstreamer opencv webcam image,ndarray; do
-  echo "-- features: ${features:-none}"
-  cargo clippy -q -p rtsp-stream --no-default-features ${features:+--features "$features"} \
-    --all-targets -- -D warnings
-done
+step "licences of every dependency against .ci/licences-allowed"
+bash scripts/check-licences.sh
+bash scripts/check-licences.sh --self-test
 
 step "the small reader with retina alone links no system decoder library"
 cargo build -q -p rtsp-stream --no-default-features --features retina --example reader
@@ -40,15 +74,26 @@ else
   echo "ldd not found: the reader's libraries are not checked"
 fi
 
-mkdir -p target
-step "tests, every crate with every feature"
+step "tests, every crate with every feature: build, doc tests"
 # --all-features: tests behind `required-features` are otherwise skipped without a word.
-cargo test --workspace --all-features --no-fail-fast 2>&1 | tee target/test-output.txt
-bash scripts/check-test-counts.sh target/test-output.txt .ci/expected-suites
+cargo test --workspace --all-features --no-fail-fast --no-run \
+  --message-format=json-render-diagnostics > target/test-binaries.json
+cargo test --workspace --all-features --no-fail-fast --doc 2>&1 | tee target/doc-test-output.txt
 
-step "the facade's tests with no decoder and with the mock alone"
-cargo test -p rtsp-stream --no-default-features
-cargo test -p rtsp-stream --no-default-features --features mock
+step "tests, every crate with every feature: started in the background"
+python3 scripts/run-tests.py target/test-binaries.json target/lane-output.txt \
+  > target/test-run.log 2>&1 &
+tests=$!
+echo "test lanes running (pid $tests); their output follows once they end"
+
+step "feature matrix: the facade with each decoder alone and with none"
+for features in "" mock retina ffmpeg gstreamer opencv webcam image,ndarray; do
+  echo "-- features: ${features:-none}"
+  cargo clippy -q -p rtsp-stream --no-default-features ${features:+--features "$features"} \
+    --all-targets -- -D warnings
+done
+echo "-- the Python extension with its default features"
+cargo clippy -q -p rtsp-stream-python --all-targets -- -D warnings
 
 step "the automatic choice of a backend, per source, with each decoder alone"
 for features in retina ffmpeg gstreamer opencv webcam; do
@@ -58,9 +103,9 @@ for features in retina ffmpeg gstreamer opencv webcam; do
 done
 
 step "the Python package"
-# Its extension crate links with every feature (it has no Rust tests of its own to make cargo
-# test build it), then pytest runs against a debug build in a virtual environment.
-cargo build -q -p rtsp-stream-python --all-features
+# Built with every feature (the link of each backend into the extension), then pytest runs
+# against it in a virtual environment.
+wait "$python_prepare" || { cat target/python-prepare.log; exit 1; }
 bash scripts/test-python.sh
 
 step "packaging"
@@ -70,4 +115,21 @@ cargo package -p rtsp-stream-core --allow-dirty
 step "the benchmark harness, short"
 # One 2 s window per reader at 320x240 (figures not quoted).
 cargo run --all-features --example benchmark -- --quick
-step "done"
+
+step "tests, every crate with every feature: results"
+tests_status=0
+wait "$tests" || tests_status=$?
+cat target/test-run.log
+cat target/doc-test-output.txt target/lane-output.txt > target/test-output.txt
+if [ "$tests_status" -ne 0 ]; then
+  echo "tests failed (above)" >&2
+  exit "$tests_status"
+fi
+bash scripts/check-test-counts.sh target/test-output.txt .ci/expected-suites
+
+step "the facade's tests with no decoder and with the mock alone"
+# After the tests: these rebuild the examples with other features.
+cargo test -p rtsp-stream --no-default-features
+cargo test -p rtsp-stream --no-default-features --features mock
+
+table

@@ -1,6 +1,8 @@
 //! Choosing a backend at run time.
 
-use rtsp_stream_core::raw::{Capture, CaptureContext, FrameSink, OpenRequest, ReadStatus};
+use rtsp_stream_core::raw::{
+    Capture, CaptureContext, Description, FrameSink, OpenRequest, ReadStatus,
+};
 use rtsp_stream_core::{CaptureBackend, Error, ErrorKind, Result, SourceUrl, StreamProps};
 
 /// The environment variable a default [`AnyConfig`] (and [`AnyConfig::from_env`]) reads a
@@ -28,11 +30,45 @@ impl std::fmt::Debug for AnyCapture {
     }
 }
 
-/// The table of backends: one line per backend, `"feature" => Variant(BackendType)`, in the
-/// order [`AnyConfig::auto`] tries them. The feature and the backend's name are the same word.
-/// Adding a backend is one line here (plus its feature in Cargo.toml).
+/// The table of backends: one line per backend, `"feature" => Variant(crate as module:
+/// Backend, Config, other re-exports…)`. The feature and the backend's name are the same word.
+/// Adding a backend is its crate, one line here and its feature in Cargo.toml: what it opens,
+/// where it stands in the automatic choice and what it can do are declared by the backend
+/// itself ([`CaptureBackend::describe`]). `automatic` backends may be chosen by
+/// [`AnyConfig::auto_for`] (in the order of their declared `auto_rank`; the table lists them
+/// in that order, which a test checks); `by_name_only` ones only when named.
 macro_rules! backends {
-    ($($(#[$doc:meta])* $feature:literal => $variant:ident($backend:ty),)*) => {
+    (
+        automatic { $($(#[$doc:meta])* $feature:literal => $variant:ident(
+            $($krate:ident)::+ as $module:ident: $backend:ident $(, $item:ident)*),)* }
+        by_name_only { $($(#[$doc2:meta])* $feature2:literal => $variant2:ident(
+            $($krate2:ident)::+ as $module2:ident: $backend2:ident $(, $item2:ident)*),)* }
+    ) => {
+        backends!(@exports $($(#[$doc])* $feature, $($krate)::+, $module, $backend $(, $item)*;)*);
+        backends!(@exports $($(#[$doc2])* $feature2, $($krate2)::+, $module2, $backend2 $(, $item2)*;)*);
+        backends!(@table $($(#[$doc])* $feature => $variant($backend),)* $($(#[$doc2])* $feature2 => $variant2($backend2),)*);
+
+        impl AnyConfig {
+            /// Every backend the automatic choice may take, compiled in or not, in the order
+            /// it tries them: the order of their declared
+            /// [`auto_rank`](rtsp_stream_core::raw::Description::auto_rank) as measured
+            /// (BENCHMARKS.md). The mock is never chosen automatically.
+            pub const PRIORITY: &'static [&'static str] = &[$($feature,)*];
+        }
+    };
+    (@exports $($(#[$doc:meta])* $feature:literal, $($krate:ident)::+, $module:ident, $backend:ident $(, $item:ident)*;)*) => {
+        $(
+            $(#[$doc])*
+            #[cfg(feature = $feature)]
+            #[cfg_attr(docsrs, doc(cfg(feature = $feature)))]
+            #[doc(inline)]
+            pub use $($krate)::+ as $module;
+            #[cfg(feature = $feature)]
+            #[cfg_attr(docsrs, doc(cfg(feature = $feature)))]
+            pub use $($krate)::+::{$backend $(, $item)*};
+        )*
+    };
+    (@table $($(#[$doc:meta])* $feature:literal => $variant:ident($backend:ident),)*) => {
         /// Which backend to run, with its configuration. One variant per compiled-in backend.
         #[non_exhaustive]
         #[derive(Debug, Clone, Default)]
@@ -50,7 +86,7 @@ macro_rules! backends {
             )*
         }
 
-        /// Every backend this crate knows, compiled in or not, in priority order.
+        /// Every backend this crate knows, compiled in or not, in the table's order.
         const ALL: &[(&str, bool)] = &[$(($feature, cfg!(feature = $feature)),)*];
 
         impl AnyConfig {
@@ -77,13 +113,16 @@ macro_rules! backends {
                 }
             }
 
-            /// The name of the backend this configuration runs (`Auto` resolved).
-            fn resolved_name(&self) -> &'static str {
+            /// What the chosen backend declares about itself with this configuration
+            /// (`None` for [`Auto`](AnyConfig::Auto), before resolution).
+            pub fn description(&self) -> Option<Description> {
                 match self {
-                    AnyConfig::Auto => Self::from_env().map_or("auto", |c| c.name()),
+                    AnyConfig::Auto => None,
                     $(
                         #[cfg(feature = $feature)]
-                        AnyConfig::$variant(_) => <$backend as CaptureBackend>::NAME,
+                        AnyConfig::$variant(config) => {
+                            Some(<$backend as CaptureBackend>::describe(config))
+                        }
                     )*
                 }
             }
@@ -105,18 +144,24 @@ macro_rules! backends {
 }
 
 backends! {
-    /// RTSP through retina, decoded by openh264 or libavcodec.
-    "retina" => Retina(rtsp_stream_retina::RetinaBackend),
-    /// GStreamer.
-    "gstreamer" => Gstreamer(rtsp_stream_gstreamer::GstreamerBackend),
-    /// FFmpeg.
-    "ffmpeg" => Ffmpeg(rtsp_stream_ffmpeg::FfmpegBackend),
-    /// OpenCV.
-    "opencv" => Opencv(rtsp_stream_opencv::OpencvBackend),
-    /// A local camera through nokhwa.
-    "webcam" => Webcam(rtsp_stream_webcam::WebcamBackend),
-    /// The scripted mock backend (never chosen automatically).
-    "mock" => Mock(rtsp_stream_core::mock::MockBackend),
+    automatic {
+        /// The retina backend (feature `retina`): RTSP through the retina crate, decoded by
+        /// openh264 (or libavcodec with the `ffmpeg` feature too).
+        "retina" => Retina(rtsp_stream_retina as retina: RetinaBackend, RetinaConfig, RetinaDecoder),
+        /// The GStreamer backend (feature `gstreamer`): its settings and what they refer to.
+        "gstreamer" => Gstreamer(rtsp_stream_gstreamer as gstreamer: GstreamerBackend, GstreamerConfig),
+        /// The FFmpeg backend (feature `ffmpeg`): its settings and what they refer to.
+        "ffmpeg" => Ffmpeg(rtsp_stream_ffmpeg as ffmpeg: FfmpegBackend, FfmpegConfig),
+        /// The OpenCV backend (feature `opencv`): its settings and OpenCV's `CAP_*` API choices.
+        "opencv" => Opencv(rtsp_stream_opencv as opencv: OpencvBackend, OpencvConfig),
+        /// The local webcam backend (feature `webcam`): its settings, `FourCc`, the
+        /// `CameraSystem` seam and `list_devices`.
+        "webcam" => Webcam(rtsp_stream_webcam as webcam: WebcamBackend, WebcamConfig, list_devices),
+    }
+    by_name_only {
+        /// The scripted mock backend and its test helpers (feature `mock`).
+        "mock" => Mock(rtsp_stream_core::mock as mock: MockBackend, MockConfig, MockScript),
+    }
 }
 
 fn unavailable(name: &str) -> Error {
@@ -137,52 +182,55 @@ fn unavailable(name: &str) -> Error {
 }
 
 impl AnyConfig {
-    /// The order [`auto`](AnyConfig::auto) and [`auto_for`](AnyConfig::auto_for) try backends
-    /// in, as measured (BENCHMARKS.md): retina first (lowest latency with the lowest CPU, but
-    /// RTSP only), GStreamer (lowest latency for everything else), FFmpeg, OpenCV (slowest to
-    /// the first frame), the webcam last (local cameras only). The mock is never chosen
-    /// automatically.
-    pub const PRIORITY: &'static [&'static str] =
-        &["retina", "gstreamer", "ffmpeg", "opencv", "webcam"];
-
-    /// Whether the backend called `name` opens `source` at all: retina `rtsp://` only, the
-    /// webcam device indices and `/dev/video*` or `/dev/v4l/…` paths only, GStreamer and
-    /// FFmpeg everything but those devices, OpenCV everything.
+    /// Whether the backend called `name` opens `source` at all, as it declares
+    /// ([`Description::opens`]); false for a backend that is not compiled in.
     pub fn accepts(name: &str, source: &SourceUrl) -> bool {
-        let device = is_device(source);
-        match name {
-            "retina" => source.scheme().as_deref() == Some("rtsp"),
-            "webcam" => device,
-            "gstreamer" | "ffmpeg" => !device,
-            "opencv" => true,
-            _ => false,
-        }
+        Self::by_name(name)
+            .ok()
+            .and_then(|config| config.description())
+            .is_some_and(|description| (description.opens)(source))
     }
 
-    /// The first compiled-in backend in [`PRIORITY`](AnyConfig::PRIORITY) order that
+    /// The compiled-in backends the automatic choice may take, with the default description
+    /// of each, in the order of their declared `auto_rank`.
+    fn automatic() -> Vec<(&'static str, Description)> {
+        let mut ranked: Vec<(u8, &'static str, Description)> = Self::available()
+            .into_iter()
+            .filter_map(|name| {
+                let description = Self::by_name(name).ok()?.description()?;
+                Some((description.auto_rank?, name, description))
+            })
+            .collect();
+        ranked.sort_by_key(|(rank, _, _)| *rank);
+        ranked.into_iter().map(|(_, n, d)| (n, d)).collect()
+    }
+
+    /// The first compiled-in backend, in the order of their declared `auto_rank`, that
     /// [`accepts`](AnyConfig::accepts) `source`: what [`AnyConfig::Auto`] resolves to when
     /// `RTSP_STREAM_BACKEND` is unset.
     pub fn auto_for(source: &SourceUrl) -> Result<AnyConfig> {
-        let available = Self::available();
-        let chosen = Self::PRIORITY
-            .iter()
-            .filter(|name| available.contains(name))
-            .find(|name| Self::accepts(name, source));
-        match chosen {
-            Some(name) => Self::by_name(name),
-            None if available.iter().all(|n| *n == "mock") => Self::auto(),
-            None => Err(Error::new(
-                ErrorKind::BackendUnavailable,
-                "any",
-                format!(
-                    "none of the compiled-in decoders ({available:?}) opens {source}; retina \
-                     reads rtsp:// only and the webcam local cameras only"
-                ),
-            )),
+        let automatic = Self::automatic();
+        match automatic.iter().find(|(_, d)| (d.opens)(source)) {
+            Some((name, _)) => Self::by_name(name),
+            None if automatic.is_empty() => Self::auto(),
+            None => {
+                let opens: Vec<String> = automatic
+                    .iter()
+                    .map(|(name, d)| format!("{name}: {}", d.opens_in_words))
+                    .collect();
+                Err(Error::new(
+                    ErrorKind::BackendUnavailable,
+                    "any",
+                    format!(
+                        "none of the compiled-in decoders opens {source} ({})",
+                        opens.join("; ")
+                    ),
+                ))
+            }
         }
     }
 
-    /// Names of the backends compiled into this build, in priority order (`"mock"` last).
+    /// Names of the backends compiled into this build, in the table's order (`"mock"` last).
     pub fn available() -> Vec<&'static str> {
         ALL.iter()
             .filter(|(_, compiled)| *compiled)
@@ -190,24 +238,33 @@ impl AnyConfig {
             .collect()
     }
 
-    /// The first compiled-in backend in [`PRIORITY`](AnyConfig::PRIORITY) order, whatever the
-    /// source (the default configuration chooses per source: [`auto_for`](AnyConfig::auto_for)).
+    /// The first compiled-in backend in the automatic order, whatever the source (the default
+    /// configuration chooses per source: [`auto_for`](AnyConfig::auto_for)).
     pub fn auto() -> Result<AnyConfig> {
-        match Self::PRIORITY
-            .iter()
-            .find(|name| Self::available().contains(name))
-        {
-            Some(name) => Self::by_name(name),
+        match Self::automatic().first() {
+            Some((name, _)) => Self::by_name(name),
             None => Err(Error::new(
                 ErrorKind::BackendUnavailable,
                 "any",
                 format!(
                     "no decoder backend is compiled in (available: {:?}); enable one of the \
-                     features \"retina\", \"gstreamer\", \"ffmpeg\", \"opencv\", \"webcam\"",
-                    Self::available()
+                     features {:?}",
+                    Self::available(),
+                    Self::PRIORITY
                 ),
             )),
         }
+    }
+
+    /// The compiled-in backend that stands for OpenCV's `CAP_*` number `api` (its
+    /// [`Description::opencv_apis`]), for programs written against OpenCV's
+    /// `VideoCapture(source, apiPreference)`; `None` when no compiled-in backend does.
+    pub fn for_opencv_api(api: i32) -> Option<AnyConfig> {
+        Self::available().into_iter().find_map(|name| {
+            let config = Self::by_name(name).ok()?;
+            let description = config.description()?;
+            description.opencv_apis.contains(&api).then_some(config)
+        })
     }
 
     /// The backend named by `RTSP_STREAM_BACKEND`, or [`auto`](AnyConfig::auto) when unset.
@@ -231,7 +288,17 @@ impl CaptureBackend for AnyBackend {
     const NAME: &'static str = "any";
 
     fn name(config: &AnyConfig) -> &'static str {
-        config.resolved_name()
+        match config {
+            AnyConfig::Auto => AnyConfig::from_env().map_or("auto", |c| c.name()),
+            chosen => chosen.name(),
+        }
+    }
+
+    fn describe(config: &AnyConfig) -> Description {
+        config.description().unwrap_or(Description {
+            opens_in_words: "what the chosen backend opens",
+            ..Description::new()
+        })
     }
 
     fn resolve(config: &AnyConfig, source: &SourceUrl) -> Result<AnyConfig> {
@@ -265,10 +332,4 @@ impl Capture for AnyCapture {
     fn close(&mut self, ctx: &CaptureContext) {
         self.0.close(ctx)
     }
-}
-
-/// A local camera: a device index, `/dev/video*` or a `/dev/v4l/…` path.
-fn is_device(source: &SourceUrl) -> bool {
-    let text = source.expose().trim();
-    text.parse::<u32>().is_ok() || text.starts_with("/dev/video") || text.starts_with("/dev/v4l/")
 }

@@ -526,12 +526,13 @@ fn watch_exits_non_zero_when_it_gives_up_and_never_shows_the_password() {
             "2",
             "--reconnect-delay",
             "0.05",
-            "--password",
-            "Other-Secret-9",
             "--user",
             "viewer",
         ],
-        &[("RUST_LOG", "rtsp_stream=info")],
+        &[
+            ("RUST_LOG", "rtsp_stream=info"),
+            ("RTSP_STREAM_PASSWORD", "Other-Secret-9"),
+        ],
         LIMIT,
     );
     let (stdout, stderr) = text(&out);
@@ -551,4 +552,90 @@ fn watch_exits_non_zero_when_it_gives_up_and_never_shows_the_password() {
         check_schema(line);
     }
     assert!(stdout.contains("\"gave_up\""), "{stdout}");
+}
+
+/// The password never on the command line (every user of the machine reads it there):
+/// `--password` is refused with the ways that work, and `--password-stdin` reads it.
+#[test]
+fn watch_takes_the_password_from_stdin_or_the_environment_never_the_command_line() {
+    let out = run(
+        "watch",
+        &["rtsp://127.0.0.1:1/cam", "--password", "Pw-On-Argv-1"],
+        LIMIT,
+    );
+    let (_, stderr) = text(&out);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("RTSP_STREAM_PASSWORD") && stderr.contains("--password-stdin"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Pw-On-Argv-1"), "{stderr}");
+    let mut child = Command::new(example("watch"))
+        .args([
+            "rtsp://127.0.0.1:1/cam",
+            "--user",
+            "viewer",
+            "--password-stdin",
+            "--json",
+            "--max-reconnect-attempts",
+            "1",
+        ])
+        .env("RUST_LOG", "rtsp_stream=debug")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"Pw-On-Stdin-2\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(stdout.contains("gave_up"), "{stdout}\n{stderr}");
+    assert!(!stdout.contains("Pw-On-Stdin-2") && !stderr.contains("Pw-On-Stdin-2"));
+}
+
+/// A camera that answers with line breaks and escape sequences in its text: `watch` prints
+/// them escaped, so the camera cannot start a line of its own or recolour the terminal.
+#[test]
+fn watch_escapes_what_a_camera_says() {
+    use rtsp_stream_testkit::{HostilePeer, Hostility};
+    let forged = "\r\n[ERROR rtsp_stream] forged \u{1b}[31m";
+    let peer = HostilePeer::start(vec![Hostility::Session {
+        sdp: format!(
+            "v=0\r\ns={forged}\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 X{forged}/90000\r\n"
+        ),
+        setup_status: 200,
+    }])
+    .unwrap();
+    let out = run_with_env(
+        "watch",
+        &[&peer.url(), "--quiet", "--max-reconnect-attempts", "1"],
+        &[("RUST_LOG", "rtsp_stream=debug")],
+        LIMIT,
+    );
+    let (stdout, stderr) = text(&out);
+    for (name, text) in [("stdout", &stdout), ("stderr", &stderr)] {
+        assert!(
+            !text.contains('\u{1b}'),
+            "an escape sequence on {name}:\n{text}"
+        );
+        assert!(
+            !text
+                .lines()
+                .any(|l| l.starts_with("[ERROR rtsp_stream] forged")),
+            "a line of the camera's on {name}:\n{text}"
+        );
+        // A decoder library's error of several lines stays on one too.
+        assert!(
+            !text
+                .lines()
+                .any(|l| l.starts_with("conn:") || l.starts_with("msg:")),
+            "an error over several lines on {name}:\n{text}"
+        );
+    }
 }

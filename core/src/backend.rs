@@ -1,6 +1,7 @@
 //! The contract between the stream and a decoder.
 
 use crate::context::CaptureContext;
+use crate::description::Description;
 use crate::error::Result;
 use crate::frame::{FrameSink, StreamProps};
 use crate::redact::SourceUrl;
@@ -70,6 +71,11 @@ pub trait CaptureBackend: Send + Sync + 'static {
         let _ = config;
         Self::NAME
     }
+
+    /// What this backend opens and can do when run with `config` (see [`Description`]),
+    /// declared by the backend itself: the facade's automatic choice and the conformance
+    /// suite read it, so nothing else has to know the backend.
+    fn describe(config: &Self::Config) -> Description;
 
     /// The configuration a stream of `source` runs, decided once when the stream is built:
     /// for backends that choose among others at run time (`AnyBackend` reads its environment

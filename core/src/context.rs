@@ -30,7 +30,8 @@ struct ContextInner {
     /// The stream's supervisor, woken by notices.
     supervisor: WakeSignal,
     decode_errors: Arc<AtomicU64>,
-    notices: Mutex<Vec<Notice>>,
+    /// Notices not taken yet, and how many were merged or dropped meanwhile.
+    notices: Mutex<(Vec<Notice>, u64)>,
     backend: &'static str,
     /// Counts cancellations and deadline moves; the tasks of async backends waiting for the
     /// next one are under the lock.
@@ -73,7 +74,7 @@ impl CaptureContext {
                 wake: WakeSignal::new(),
                 supervisor,
                 decode_errors,
-                notices: Mutex::new(Vec::new()),
+                notices: Mutex::new((Vec::new(), 0)),
                 backend,
                 revision: Mutex::new((0, WakerSlab::default())),
             }),
@@ -199,15 +200,32 @@ impl CaptureContext {
         revision.1.wake_all();
     }
 
-    /// Reports a notice (e.g. a transport fallback); the stream turns it into an event.
+    /// Reports a notice (e.g. a transport fallback); the stream turns it into an event. Never
+    /// blocks: a notice equal to one the stream has not taken yet is merged into it, and at
+    /// most [`MAX_NOTICES`](Self::MAX_NOTICES) wait (the oldest give way), both counted in
+    /// the stream's statistics.
     pub fn notify(&self, notice: Notice) {
-        self.inner
+        let mut queue = self
+            .inner
             .notices
             .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(notice);
+            .unwrap_or_else(PoisonError::into_inner);
+        let (notices, merged) = &mut *queue;
+        if notices.contains(&notice) {
+            *merged += 1;
+        } else {
+            if notices.len() >= Self::MAX_NOTICES {
+                notices.remove(0);
+                *merged += 1;
+            }
+            notices.push(notice);
+        }
+        drop(queue);
         self.inner.supervisor.wake();
     }
+
+    /// Notices that wait for the stream to take them, at most.
+    pub const MAX_NOTICES: usize = 16;
 
     /// Counts a frame the decoder could not decode (shows in the stream's stats).
     pub fn report_decode_error(&self) {
@@ -215,7 +233,12 @@ impl CaptureContext {
     }
 
     pub(crate) fn set_deadline_in(&self, from_now: Duration) {
-        let at = after(self.inner.clock.now(), from_now);
+        self.set_deadline_after(self.inner.clock.now(), from_now);
+    }
+
+    /// Sets the deadline `limit` after `now` (a moment just read from the stream's clock).
+    pub(crate) fn set_deadline_after(&self, now: Instant, limit: Duration) {
+        let at = after(now, limit);
         let nanos = at.saturating_duration_since(self.inner.epoch).as_nanos();
         self.inner
             .deadline
@@ -250,7 +273,8 @@ impl CaptureContext {
         self.bump_revision();
     }
 
-    pub(crate) fn take_notices(&self) -> Vec<Notice> {
+    /// The notices reported since the last call, and how many were merged or dropped.
+    pub(crate) fn take_notices(&self) -> (Vec<Notice>, u64) {
         std::mem::take(
             &mut *self
                 .inner

@@ -1,5 +1,6 @@
 //! The one public error type.
 
+use crate::quote::one_line;
 use std::error::Error as StdError;
 use std::fmt;
 use std::sync::Arc;
@@ -213,14 +214,15 @@ impl Error {
         Error::new(kind, "core", message)
     }
 
-    /// Replaces every secret `redact` finds in the message and the source's text. A source
-    /// whose text held a secret is replaced by its scrubbed text (losing downcasting, keeping
-    /// the password out of every printed form).
+    /// Replaces every secret `redact` finds in the message and the source's text, and keeps
+    /// both on one line of bounded length ([`one_line`]): they may quote what a camera sent.
+    /// A source whose text changed is replaced by its scrubbed text (losing downcasting,
+    /// keeping the password out of every printed form).
     pub(crate) fn scrubbed(mut self, redact: impl Fn(&str) -> String) -> Self {
-        self.message = redact(&self.message);
+        self.message = one_line(&redact(&self.message)).into_owned();
         if let Some(source) = self.source.take() {
             let text = source.to_string();
-            let clean = redact(&text);
+            let clean = one_line(&redact(&text)).into_owned();
             self.source = if clean == text {
                 Some(source)
             } else {

@@ -2,7 +2,7 @@
 
 use crate::error::Error;
 use crate::frame::StreamProps;
-use crate::options::Transport;
+use crate::transport::Transport;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,6 +16,15 @@ pub enum Notice {
         from: Transport,
         /// The one in use now.
         to: Transport,
+    },
+    /// Messages from the decoding thread came faster than the stream's supervisor took them
+    /// (a camera changing its picture size on every frame, a backend repeating a notice), and
+    /// `merged` of them were merged into newer ones of the same kind: the events between them
+    /// were not sent. State changes are never merged. Counted in
+    /// [`Stats::messages_coalesced`](crate::Stats::messages_coalesced).
+    Lagged {
+        /// How many messages were merged since the last such notice.
+        merged: u64,
     },
 }
 
@@ -124,6 +133,7 @@ impl Event {
             Event::GaveUp { .. } => "gave_up",
             Event::ResolutionChanged { .. } => "resolution_changed",
             Event::Notice(Notice::TransportFallback { .. }) => "transport_fallback",
+            Event::Notice(Notice::Lagged { .. }) => "lagged",
             Event::EndOfStream => "end_of_stream",
             Event::Stopped => "stopped",
         }

@@ -1,7 +1,7 @@
 //! Decoded frames and what is known about a stream.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::options::Transport;
+use crate::transport::Transport;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
@@ -297,6 +297,20 @@ impl<'a> FrameSink<'a> {
         self.wanted
     }
 
+    /// `Ok` if a `width` × `height` picture is within the stream's
+    /// [`max_frame_pixels`](crate::StreamOptions::max_frame_pixels); else the permanent error
+    /// that names the size. Backends call it with the size a stream declares (its parameter
+    /// sets, its caps) before the decoder allocates for it.
+    pub fn check_size(&self, width: u32, height: u32) -> Result<()> {
+        check_frame_size(width, height, self.max_pixels)
+    }
+
+    /// The stream's [`max_frame_pixels`](crate::StreamOptions::max_frame_pixels), for decoders
+    /// that take a limit of their own (libavcodec's `max_pixels`).
+    pub fn max_pixels(&self) -> u64 {
+        self.max_pixels
+    }
+
     /// A buffer for a `width` × `height` picture with tightly packed rows
     /// (stride = width × bytes per pixel). Its previous content is unspecified. A picture
     /// larger than the stream's [`max_frame_pixels`](crate::StreamOptions::max_frame_pixels)
@@ -307,19 +321,23 @@ impl<'a> FrameSink<'a> {
     }
 
     /// A buffer for a `width` × `height` picture whose rows start `stride` bytes apart
-    /// (for decoders that want aligned rows). Panics if `stride` is shorter than a row.
+    /// (for decoders that want aligned rows). A stride shorter than a row is an error.
     pub fn buffer_with_stride(
         &mut self,
         width: u32,
         height: u32,
         stride: usize,
     ) -> Result<&mut [u8]> {
-        assert!(
-            stride >= width as usize * self.wanted.bytes_per_pixel(),
-            "stride shorter than a row"
-        );
         check_frame_size(width, height, self.max_pixels)?;
-        let len = stride * height as usize;
+        let row = width as usize * self.wanted.bytes_per_pixel();
+        let len = stride.checked_mul(height as usize);
+        let Some(len) = len.filter(|_| stride >= row) else {
+            return Err(Error::new(
+                ErrorKind::Other,
+                "core",
+                format!("a stride of {stride} bytes does not hold a row of {width} pixels"),
+            ));
+        };
         if self.frame.data.len() != len {
             // Grows only when the resolution grows; a recycled buffer of the same size is
             // reused as it is.

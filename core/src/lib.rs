@@ -18,15 +18,14 @@
 //!
 //! Applications normally depend on the facade crate `rtsp-stream`, which re-exports this crate
 //! and the backends enabled by its features.
-#![deny(missing_docs)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod backend;
-mod backoff;
 mod clock;
 mod context;
 mod convert;
+mod description;
 mod error;
 mod event;
 mod frame;
@@ -34,13 +33,17 @@ mod group;
 mod memory;
 mod options;
 mod pacer;
+mod panic;
 mod pool;
+mod quote;
 pub mod raw;
+mod reconnect;
 mod redact;
 mod request;
 mod slot;
 mod stats;
 mod stream;
+mod transport;
 mod waiting;
 mod wake;
 mod worker;
@@ -61,10 +64,13 @@ pub use frame::{Frame, PixelFormat, StreamProps};
 pub use group::{
     GroupFrameStream, GroupKey, GroupStats, NextAny, SeqMap, StreamGroup, StreamGroupBuilder,
 };
-pub use options::{StreamOptions, Transport};
+pub use options::StreamOptions;
+pub use panic::install_scrubbing_panic_hook;
+pub use reconnect::{ReconnectPolicy, SuccessRule};
 pub use redact::{Credentials, Secret, SourceUrl, redact_text};
 pub use stats::{State, Stats};
 pub use stream::{StopHandle, VideoStream, VideoStreamBuilder};
+pub use transport::Transport;
 pub use waiting::{
     EndReason, EventStream, FrameStream, Frames, Lagged, NextFrame, StopFuture, WaitError,
 };

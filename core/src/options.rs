@@ -2,55 +2,8 @@
 
 use crate::error::{Error, ErrorKind};
 use crate::frame::PixelFormat;
-use std::fmt;
+use crate::transport::Transport;
 use std::time::Duration;
-
-/// How RTSP media travels.
-#[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Transport {
-    /// TCP (interleaved in the RTSP connection) first, because UDP loses packets on real
-    /// networks; if the server refuses TCP (RTSP `461 Unsupported Transport`) the backend
-    /// falls back to UDP by itself and reports [`Notice::TransportFallback`](crate::Notice).
-    #[default]
-    Auto,
-    /// TCP only: a server that refuses it is a [`ErrorKind::TransportRefused`] error.
-    Tcp,
-    /// UDP only.
-    Udp,
-}
-
-impl Transport {
-    /// `"auto"`, `"tcp"` or `"udp"`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Transport::Auto => "auto",
-            Transport::Tcp => "tcp",
-            Transport::Udp => "udp",
-        }
-    }
-}
-
-impl fmt::Display for Transport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl std::str::FromStr for Transport {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self, Error> {
-        match s.to_ascii_lowercase().as_str() {
-            "auto" => Ok(Transport::Auto),
-            "tcp" => Ok(Transport::Tcp),
-            "udp" => Ok(Transport::Udp),
-            _ => Err(Error::core(
-                ErrorKind::InvalidConfig,
-                format!("unknown transport {s:?} (auto, tcp, udp)"),
-            )),
-        }
-    }
-}
 
 /// Every option of a stream that is not specific to one backend. Set through
 /// [`VideoStreamBuilder`](crate::VideoStreamBuilder); backends read it from
@@ -109,9 +62,16 @@ pub struct StreamOptions {
     /// the core's publish path.
     pub eager_frame_pool: bool,
     /// The largest picture accepted, in pixels (default 4096 × 2160). A larger one is a
-    /// permanent error naming its size: a hostile or misconfigured camera cannot make the
-    /// process hold gigabytes of frames.
+    /// permanent error naming its size, refused before a decoder allocates for it where the
+    /// decoder lets that be checked: a hostile or misconfigured camera cannot make the process
+    /// hold gigabytes of frames.
     pub max_frame_pixels: u64,
+    /// Open `rtsps://` (and, where the backend cannot verify it, `https://`) without checking
+    /// the server's certificate (default false: such a source is refused by backends whose
+    /// TLS layer cannot verify — FFmpeg 5.1's RTSP client, OpenCV — with an error that names
+    /// GStreamer, which verifies). With it, the log says once per stream that the certificate
+    /// was not checked.
+    pub allow_unverified_tls: bool,
 }
 
 impl Default for StreamOptions {
@@ -135,6 +95,7 @@ impl Default for StreamOptions {
             frame_pool: 4,
             eager_frame_pool: false,
             max_frame_pixels: 4096 * 2160,
+            allow_unverified_tls: false,
         }
     }
 }

@@ -9,7 +9,10 @@
 //! - [`open_with_transport`]: RTSP over TCP first, UDP only on a real `461 Unsupported
 //!   Transport` and only when the application did not choose a transport;
 //! - [`rtsp_status_kind`]: what an RTSP status of a refused request means;
-//! - [`plausible_fps`]: what a declared frame rate must look like to be believed;
+//! - [`refuse_unverifiable_tls`]: TLS a backend cannot verify is refused unless allowed;
+//! - [`plausible_fps`], [`fps_of_ratio`], [`pts_of_ticks`], [`pts_of_seconds`]: rates and time
+//!   stamps as streams report them, checked (a camera's zero, huge or non-finite number is
+//!   `None`, never a panic);
 //! - [`codec_name`]: codec names as the stream reports them, whatever the decoder calls them;
 //! - [`CaptureContext::checkpoint`]: the cancellation check between blocking steps;
 //! - [`FilePacer`]: files delivered at their own rate, like a live source;
@@ -21,14 +24,18 @@
 use crate::LOG_TARGET;
 use crate::error::{ErrorKind, Result};
 use crate::event::Notice;
-use crate::options::Transport;
+use crate::transport::Transport;
+use std::time::Duration;
 
 pub use crate::backend::{Capture, CaptureBackend, ReadStatus};
 pub use crate::context::{CaptureContext, ContextChanged};
+pub use crate::description::{Abilities, Description, TlsRule};
 pub use crate::error::BackendError;
 pub use crate::frame::FrameSink;
 pub use crate::memory::StreamMemory;
 pub use crate::pacer::FilePacer;
+pub use crate::quote::{QUOTE_LIMIT, one_line};
+pub use crate::redact::redact_everywhere;
 pub use crate::request::OpenRequest;
 pub use crate::wake::WakeSignal;
 #[cfg(feature = "yuv")]
@@ -78,18 +85,68 @@ pub fn open_with_transport<T>(
     }
 }
 
-/// What an RTSP (or HTTP) status of a refused request means for the stream, for the statuses
-/// that say more than "it failed": 400 (the request cannot be right: permanent), 401 and 403
-/// (credentials), 404 (no such path), 461 (transport refused, see [`open_with_transport`]),
-/// 415, 501 and 505 (unsupported). Other statuses (454, 5xx …) are left to the backend, usually
-/// as a transient failure.
+/// The rule for a backend whose TLS layer cannot verify a server's certificate for the
+/// `schemes` it names (FFmpeg 5.1's RTSP client for `rtsps`, OpenCV for `rtsps` and
+/// `https`): a source of such a scheme is refused with a permanent
+/// [`ErrorKind::Unsupported`] error that names GStreamer (which verifies) and the way to allow
+/// it anyway, unless the stream allows unverified TLS
+/// ([`StreamOptions::allow_unverified_tls`](crate::StreamOptions::allow_unverified_tls)) — then
+/// it opens, and the log says once per stream that the certificate was not checked.
+pub fn refuse_unverifiable_tls(
+    request: &OpenRequest,
+    backend: &'static str,
+    schemes: &[&str],
+) -> Result<()> {
+    let Some(scheme) = request
+        .source()
+        .scheme()
+        .filter(|s| schemes.contains(&s.as_str()))
+    else {
+        return Ok(());
+    };
+    if !request.options().allow_unverified_tls {
+        return Err(crate::Error::new(
+            ErrorKind::Unsupported,
+            backend,
+            format!(
+                "{scheme}:// through {backend} cannot check the server's certificate; use a \
+                 backend that checks it (GStreamer does), or allow unverified TLS \
+                 (VideoStreamBuilder::allow_unverified_tls)"
+            ),
+        ));
+    }
+    #[derive(Clone)]
+    struct Warned;
+    if request.memory().get::<Warned>().is_none() {
+        request.memory().set(Warned);
+        log::warn!(
+            target: LOG_TARGET,
+            "{}: the server's certificate is not checked ({backend} cannot; allowed by \
+             allow_unverified_tls)",
+            request.source()
+        );
+    }
+    Ok(())
+}
+
+/// What an RTSP (or HTTP) status of a refused request means for the stream: `None` for a
+/// status that is not a refusal (1xx–3xx, or not a status at all), else the error kind every
+/// backend reports for it.
+///
+/// Answers that retrying the same request cannot change are permanent: 400 and 413/414 (the
+/// request cannot be right: [`ErrorKind::InvalidSource`]), 401, 403 and 407 (credentials), 404
+/// and 410 (no such path), 461 (transport refused, see [`open_with_transport`]), 405, 406,
+/// 415, 451, 456–460, 501, 505 and 551 (what was asked is not supported). Every other refusal
+/// (408, 453 not enough bandwidth, 454 session not found, 5xx of a camera that is booting or
+/// busy, statuses no RFC names) is transient ([`ErrorKind::Other`]).
 pub fn rtsp_status_kind(status: u16) -> Option<ErrorKind> {
     match status {
-        400 => Some(ErrorKind::InvalidSource),
-        401 | 403 => Some(ErrorKind::Authentication),
-        404 => Some(ErrorKind::NotFound),
+        400 | 413 | 414 => Some(ErrorKind::InvalidSource),
+        401 | 403 | 407 => Some(ErrorKind::Authentication),
+        404 | 410 => Some(ErrorKind::NotFound),
         461 => Some(ErrorKind::TransportRefused),
-        415 | 501 | 505 => Some(ErrorKind::Unsupported),
+        405 | 406 | 415 | 451 | 456..=460 | 501 | 505 | 551 => Some(ErrorKind::Unsupported),
+        400..=599 => Some(ErrorKind::Other),
         _ => None,
     }
 }
@@ -100,8 +157,42 @@ pub fn plausible_fps(fps: f64) -> Option<f64> {
     (1.0..=120.0).contains(&fps).then_some(fps)
 }
 
+/// The frame rate `numerator / denominator` as a stream or decoder states it (a time base, an
+/// SDP's rate, caps), if it is [plausible](plausible_fps); `None` for a zero denominator and
+/// for any other value.
+pub fn fps_of_ratio(numerator: i64, denominator: i64) -> Option<f64> {
+    if denominator == 0 {
+        return None;
+    }
+    plausible_fps(numerator as f64 / denominator as f64)
+}
+
+/// A time stamp of `ticks` in units of `numerator / denominator` seconds (a stream's time
+/// base), as a duration from the stream's start: `None` for a negative result, a zero
+/// denominator, or one beyond what a `Duration` holds — never a panic, whatever a camera or
+/// a decoder reports.
+pub fn pts_of_ticks(ticks: i64, numerator: i64, denominator: i64) -> Option<Duration> {
+    if denominator == 0 {
+        return None;
+    }
+    // Exact in 128 bits: |ticks × numerator| < 2^126, and the nanoseconds fit a u64 for
+    // 584 years.
+    let nanos = i128::from(ticks)
+        .checked_mul(i128::from(numerator))?
+        .checked_mul(1_000_000_000)?
+        / i128::from(denominator);
+    u64::try_from(nanos).ok().map(Duration::from_nanos)
+}
+
+/// A time in seconds as a stream or decoder reports it (a position, a time stamp), as a
+/// duration: `None` for a negative, non-finite or overflowing value, never a panic.
+pub fn pts_of_seconds(seconds: f64) -> Option<Duration> {
+    Duration::try_from_secs_f64(seconds).ok()
+}
+
 /// The stream's name for a codec, from whatever a decoder or an RTP payload calls it:
-/// `"h264"`, `"hevc"`, `"mjpeg"`, else the name in lower case.
+/// `"h264"`, `"hevc"`, `"mjpeg"`, else the name in lower case — with only letters, digits and
+/// `. _ + -` kept and at most 32 of them, since a camera's SDP may name it anything.
 pub fn codec_name(name: &str) -> String {
     let lower = name.trim().to_ascii_lowercase();
     match lower.as_str() {
@@ -110,7 +201,11 @@ pub fn codec_name(name: &str) -> String {
         "jpeg" | "jpg" => "mjpeg".into(),
         // MJPG, MJPE (OpenCV's four-character codes), MJPEG.
         m if m.starts_with("mjp") => "mjpeg".into(),
-        _ => lower,
+        _ => lower
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || "._+-".contains(*c))
+            .take(32)
+            .collect(),
     }
 }
 
@@ -152,7 +247,7 @@ mod tests {
         .unwrap();
         assert_eq!(tried, [Some(Transport::Tcp), Some(Transport::Udp)]);
         assert_eq!(
-            ctx.take_notices(),
+            ctx.take_notices().0,
             [Notice::TransportFallback {
                 from: Transport::Tcp,
                 to: Transport::Udp
@@ -183,7 +278,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(tried, [None]);
-        assert!(ctx.take_notices().is_empty());
+        assert!(ctx.take_notices().0.is_empty());
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! What a backend is asked to open.
 
 use crate::memory::StreamMemory;
-use crate::options::{StreamOptions, Transport};
-use crate::redact::{Credentials, SourceUrl};
+use crate::options::StreamOptions;
+use crate::redact::{Credentials, Registration, SourceUrl};
+use crate::transport::Transport;
 use std::sync::Arc;
 
 /// Everything backend-neutral that [`CaptureBackend::open`](crate::CaptureBackend::open) needs.
@@ -13,6 +14,9 @@ pub struct OpenRequest {
     pub(crate) options: StreamOptions,
     /// Shared by clones: one memory per stream.
     memory: Arc<StreamMemory>,
+    /// The source's secrets, registered process-wide while the request lives, for text that
+    /// does not say which stream it is about (a decoder library's log, a panic message).
+    _registration: Option<Arc<Registration>>,
 }
 
 impl OpenRequest {
@@ -25,13 +29,15 @@ impl OpenRequest {
     ) -> Self {
         let mut source = source.into();
         if let Some(c) = &credentials {
-            source.add_secret(c.password.expose());
+            source.add_credentials(c);
         }
+        let registration = Registration::new(source.secrets()).map(Arc::new);
         OpenRequest {
             source,
             credentials,
             options,
             memory: Arc::default(),
+            _registration: registration,
         }
     }
 

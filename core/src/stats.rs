@@ -90,6 +90,14 @@ pub struct Stats {
     pub reconnects: u64,
     /// Connections opened (generation of the newest).
     pub generation: u64,
+    /// Panics of the backend on its capture thread: each ended its connection with an error
+    /// carrying the (scrubbed) panic message, retried with back-off like any transient error.
+    pub backend_panics: u64,
+    /// Messages of the capture thread to the supervisor (picture-size changes, notices) merged
+    /// into a newer one of the same kind because they came faster than the supervisor took
+    /// them; state changes are never merged. Each merge also reaches the events as
+    /// [`Notice::Lagged`](crate::Notice::Lagged).
+    pub messages_coalesced: u64,
     /// The most recent error.
     pub last_error: Option<Arc<Error>>,
     /// When the most recent error happened (wall clock, per the stream's clock).

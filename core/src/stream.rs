@@ -5,10 +5,11 @@ use crate::clock::{Clock, SystemClock};
 use crate::error::Error;
 use crate::event::Event;
 use crate::frame::{Frame, PixelFormat, StreamProps};
-use crate::options::{StreamOptions, Transport};
+use crate::options::StreamOptions;
 use crate::redact::{Credentials, SourceUrl};
 use crate::request::OpenRequest;
 use crate::stats::{State, Stats};
+use crate::transport::Transport;
 use crate::waiting::{
     Completion, EndReason, EventStream, FrameStream, Frames, NextFrame, StopFuture, WaitError,
 };
@@ -125,6 +126,14 @@ impl<B: CaptureBackend> VideoStreamBuilder<B> {
         self
     }
 
+    /// Sets every field of the reconnect policy at once (the same as calling
+    /// `reconnect_delay`, `reconnect_backoff`, `max_reconnect_delay`,
+    /// `max_reconnect_attempts` and `reconnect_jitter`).
+    pub fn reconnect_policy(mut self, policy: crate::ReconnectPolicy) -> Self {
+        self.options.set_reconnect_policy(policy);
+        self
+    }
+
     /// Fraction (0.0–1.0) of each wait randomly taken off, so that many cameras behind one
     /// failed switch do not reconnect in lockstep (default 0).
     pub fn reconnect_jitter(mut self, fraction: f64) -> Self {
@@ -214,6 +223,13 @@ impl<B: CaptureBackend> VideoStreamBuilder<B> {
     /// whose pictures are larger gives up with a permanent error that names the size.
     pub fn max_frame_pixels(mut self, pixels: u64) -> Self {
         self.options.max_frame_pixels = pixels;
+        self
+    }
+
+    /// Open TLS sources without checking the server's certificate where the backend cannot
+    /// check it (default false); see [`StreamOptions::allow_unverified_tls`].
+    pub fn allow_unverified_tls(mut self, allow: bool) -> Self {
+        self.options.allow_unverified_tls = allow;
         self
     }
 
@@ -450,7 +466,7 @@ impl<B: CaptureBackend> VideoStream<B> {
     /// (starting with the one in the slot, if any); it ends when the stream ends, and
     /// [`Frames::end_reason`] says why. It does not keep the stream alive.
     pub fn frames(&self) -> Frames {
-        Frames::new(Arc::clone(&self.core.shared))
+        Frames::new(self.core.shared.clone())
     }
 
     /// Why the stream is not running: `None` while it runs, `Some(Stopped)` before the first
@@ -465,13 +481,13 @@ impl<B: CaptureBackend> VideoStream<B> {
     /// wrap it in the runtime's. It owns what it needs (`'static`, `Send`); dropping it
     /// unregisters its waker.
     pub fn next_frame(&self, after_seq: u64) -> NextFrame {
-        NextFrame::new(Arc::clone(&self.core.shared), after_seq)
+        NextFrame::new(self.core.shared.clone(), after_seq)
     }
 
     /// The frames as an async `Stream` ([`futures_core::Stream`]): the async form of
     /// [`frames`](Self::frames), ending with the stream. `'static` and `Send`.
     pub fn frame_stream(&self) -> FrameStream {
-        FrameStream::new(Arc::clone(&self.core.shared))
+        FrameStream::new(self.core.shared.clone())
     }
 
     /// The stream's events as an async `Stream` of `Result<Event, Lagged>`: the same events
@@ -540,6 +556,12 @@ impl<B: CaptureBackend> VideoStream<B> {
     /// when it is made — also while the source stays down.
     pub fn reconnect_count(&self) -> u64 {
         self.core.shared.reconnects()
+    }
+
+    /// The stream's options, as built (durations capped at
+    /// [`StreamOptions::MAX_DURATION`]).
+    pub fn options(&self) -> &StreamOptions {
+        &self.core.shared.request.options
     }
 
     /// The source (its printable form is redacted).

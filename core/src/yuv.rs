@@ -134,6 +134,7 @@ impl YuvPicture<'_> {
     pub fn write_into(&self, sink: &mut FrameSink<'_>) -> Result<()> {
         let format = sink.pixel_format();
         let (w, h) = (self.width, self.height);
+        self.check_planes()?;
         let out = sink.buffer(w, h)?;
         let stride = (w as usize * format.bytes_per_pixel()) as u32;
         let range = match self.range {
@@ -183,33 +184,36 @@ impl YuvPicture<'_> {
                 }
             }
             YuvLayout::Nv12 { y, uv } => {
-                let image = yuv::YuvBiPlanarImage {
-                    y_plane: y.data,
-                    y_stride: y.stride as u32,
-                    uv_plane: uv.data,
-                    uv_stride: uv.stride as u32,
-                    width: w,
-                    height: h,
-                };
-                let mode = yuv::YuvConversionMode::Balanced;
-                if rgb {
-                    yuv::yuv_nv12_to_rgb(&image, out, stride, range, matrix, mode)
-                } else {
-                    yuv::yuv_nv12_to_bgr(&image, out, stride, range, matrix, mode)
-                }
+                // yuvutils takes interleaved chroma only without row padding: the chroma is
+                // split into two planes (in buffers kept per thread; a quarter of the
+                // picture) and converted like 4:2:0.
+                return SPLIT.with(|split| {
+                    let mut split = split.borrow_mut();
+                    let (u, v) = split_nv12(uv, w, h, &mut split);
+                    let image = planar(y, u, v, w, h);
+                    let done = if rgb {
+                        yuv::yuv420_to_rgb(&image, out, stride, range, matrix)
+                    } else {
+                        yuv::yuv420_to_bgr(&image, out, stride, range, matrix)
+                    };
+                    done.map_err(|e| damaged(w, h, &e))
+                });
             }
             YuvLayout::Yuy2(packed) => {
-                let image = yuv::YuvPackedImage {
-                    yuy: packed.data,
-                    yuy_stride: packed.stride as u32,
-                    width: w,
-                    height: h,
-                };
-                if rgb {
-                    yuv::yuyv422_to_rgb(&image, out, stride, range, matrix)
-                } else {
-                    yuv::yuyv422_to_bgr(&image, out, stride, range, matrix)
-                }
+                // yuvutils' packed path takes no row padding and rounds a few levels off the
+                // planar one: the picture is split into planes (in buffers kept per thread)
+                // and converted like 4:2:2.
+                return SPLIT.with(|split| {
+                    let mut split = split.borrow_mut();
+                    let (y, u, v) = split_yuyv(packed, w, h, &mut split);
+                    let image = planar(y, u, v, w, h);
+                    let done = if rgb {
+                        yuv::yuv422_to_rgb(&image, out, stride, range, matrix)
+                    } else {
+                        yuv::yuv422_to_bgr(&image, out, stride, range, matrix)
+                    };
+                    done.map_err(|e| damaged(w, h, &e))
+                });
             }
             YuvLayout::Gray8(y) => {
                 let image = yuv::YuvGrayImage {
@@ -227,6 +231,86 @@ impl YuvPicture<'_> {
         };
         done.map_err(|e| damaged(w, h, &e))
     }
+}
+
+impl YuvPicture<'_> {
+    /// Every plane holds its rows at its stride: checked here, before any conversion reads a
+    /// byte, whatever a decoder handed over.
+    fn check_planes(&self) -> Result<()> {
+        let (w, h) = (self.width as usize, self.height as usize);
+        if w == 0 || h == 0 {
+            return Err(damaged(self.width, self.height, &"an empty picture"));
+        }
+        let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+        let planes: &[(Plane<'_>, usize, usize)] = match &self.layout {
+            YuvLayout::I420 { y, u, v } => &[(*y, w, h), (*u, cw, ch), (*v, cw, ch)],
+            YuvLayout::I422 { y, u, v } => &[(*y, w, h), (*u, cw, h), (*v, cw, h)],
+            YuvLayout::I444 { y, u, v } => &[(*y, w, h), (*u, w, h), (*v, w, h)],
+            YuvLayout::Nv12 { y, uv } => &[(*y, w, h), (*uv, cw * 2, ch)],
+            YuvLayout::Yuy2(p) => &[(*p, cw * 4, h)],
+            YuvLayout::Gray8(y) => &[(*y, w, h)],
+        };
+        for &(plane, row, rows) in planes {
+            check_plane(plane, row, rows as u32)?;
+            if u32::try_from(plane.stride).is_err() {
+                return Err(damaged(self.width, self.height, &"a stride beyond 4 GiB"));
+            }
+        }
+        Ok(())
+    }
+}
+
+thread_local! {
+    /// The planes of the last packed picture split on this thread, kept for the next one.
+    static SPLIT: std::cell::RefCell<(Vec<u8>, Vec<u8>, Vec<u8>)> =
+        const { std::cell::RefCell::new((Vec::new(), Vec::new(), Vec::new())) };
+}
+
+/// A packed YUYV picture (already checked) as three 4:2:2 planes, in `buffers`.
+fn split_yuyv<'a>(
+    packed: Plane<'_>,
+    w: u32,
+    h: u32,
+    buffers: &'a mut (Vec<u8>, Vec<u8>, Vec<u8>),
+) -> (Plane<'a>, Plane<'a>, Plane<'a>) {
+    let (w, h) = (w as usize, h as usize);
+    let cw = w.div_ceil(2);
+    let (ys, us, vs) = buffers;
+    ys.resize(w * h, 0);
+    us.resize(cw * h, 0);
+    vs.resize(cw * h, 0);
+    for (row, src) in packed.data.chunks(packed.stride).take(h).enumerate() {
+        for (pair, quad) in src[..cw * 4].chunks_exact(4).enumerate() {
+            ys[row * w + 2 * pair] = quad[0];
+            if 2 * pair + 1 < w {
+                ys[row * w + 2 * pair + 1] = quad[2];
+            }
+            us[row * cw + pair] = quad[1];
+            vs[row * cw + pair] = quad[3];
+        }
+    }
+    (Plane::new(ys, w), Plane::new(us, cw), Plane::new(vs, cw))
+}
+
+/// The interleaved chroma of an NV12 picture (already checked) as two 4:2:0 planes, in
+/// `buffers`.
+fn split_nv12<'a>(
+    uv: Plane<'_>,
+    w: u32,
+    h: u32,
+    buffers: &'a mut (Vec<u8>, Vec<u8>, Vec<u8>),
+) -> (Plane<'a>, Plane<'a>) {
+    let (cw, ch) = ((w as usize).div_ceil(2), (h as usize).div_ceil(2));
+    let (_, us, vs) = buffers;
+    us.resize(cw * ch, 0);
+    vs.resize(cw * ch, 0);
+    for (row, src) in uv.data.chunks(uv.stride).take(ch).enumerate() {
+        for (i, pair) in src[..cw * 2].chunks_exact(2).enumerate() {
+            us[row * cw + i] = pair[0];
+            vs[row * cw + i] = pair[1];
+        }
+    }
+    (Plane::new(us, cw), Plane::new(vs, cw))
 }
 
 fn planar<'a>(
@@ -257,7 +341,11 @@ fn damaged(w: u32, h: u32, why: &dyn std::fmt::Display) -> Error {
 }
 
 fn check_plane(plane: Plane<'_>, row: usize, h: u32) -> Result<()> {
-    let needed = plane.stride * (h as usize).saturating_sub(1) + row;
+    let needed = plane
+        .stride
+        .checked_mul((h as usize).saturating_sub(1))
+        .and_then(|n| n.checked_add(row))
+        .unwrap_or(usize::MAX);
     if plane.stride < row || plane.data.len() < needed {
         return Err(damaged(
             row as u32,
@@ -316,5 +404,7 @@ fn yuy2_luma(packed: Plane<'_>, w: u32, h: u32, range: YuvRange, out: &mut [u8])
     Ok(())
 }
 
+#[cfg(test)]
+mod properties;
 #[cfg(test)]
 mod tests;

@@ -7,6 +7,8 @@
 //! allocate at moments of their choosing (another test starting or ending, a wake-up of the
 //! thread that waits for the test), which would be counted too. Only this test's threads run:
 //! the stream's, the consumer (main) and two busy threads of its own.
+// A counting global allocator is an `unsafe impl` wrapping the system's.
+#![allow(unsafe_code)]
 
 use rtsp_stream_core::{ManualClock, MockBackend, MockConfig, MockScript, VideoStream};
 use std::alloc::{GlobalAlloc, Layout, System};

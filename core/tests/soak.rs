@@ -7,6 +7,8 @@
 //!
 //! It counts every allocation of the process, so it runs without the test harness (whose
 //! threads allocate when they like): `harness = false`.
+// A counting global allocator is an `unsafe impl` wrapping the system's.
+#![allow(unsafe_code)]
 
 use rtsp_stream_core::mock::MockStep;
 use rtsp_stream_core::{

@@ -9,7 +9,8 @@ use common::PATIENCE;
 use futures::StreamExt;
 use rtsp_stream_core::mock::MockStep;
 use rtsp_stream_core::{
-    EndReason, ErrorKind, Event, MockBackend, MockConfig, MockScript, State, VideoStream, WaitError,
+    EndReason, ErrorKind, Event, MockBackend, MockConfig, MockScript, State, VideoStream,
+    VideoStreamBuilder, WaitError,
 };
 use std::future::Future;
 use std::pin::pin;
@@ -49,24 +50,31 @@ const WAITERS: [Waiter; 6] = [
     Waiter::AsyncStream,
 ];
 
+/// A script that opens a 64×48 camera at 30 fps and delivers one frame; the test writes what
+/// comes next.
+fn one_frame_script() -> MockScript {
+    let script = MockScript::new();
+    script.open_ok(MockScript::props(64, 48, 30.0)).frames(1);
+    script
+}
+
+/// A stream of `url` run by `script`.
+fn mock_builder(url: &str, script: &MockScript) -> VideoStreamBuilder<MockBackend> {
+    VideoStream::<MockBackend>::builder_with(url, MockConfig::new(script.clone()))
+}
+
 /// A stream that delivered one frame and is held, its next step being `ending`'s.
 fn one_frame_then(ending: Ending) -> (Arc<VideoStream<MockBackend>>, MockScript) {
-    let script = MockScript::new();
-    script
-        .open_ok(MockScript::props(64, 48, 30.0))
-        .frames(1)
-        .hold();
+    let script = one_frame_script();
+    script.hold();
     match ending {
         Ending::Stop => script.stall(),
         Ending::GiveUp => script.read_error(ErrorKind::Unsupported),
         Ending::EndOfSource => script.end_of_stream(),
     };
-    let stream = VideoStream::<MockBackend>::builder_with(
-        "mock://camera/waiting",
-        MockConfig::new(script.clone()),
-    )
-    .start()
-    .unwrap();
+    let stream = mock_builder("mock://camera/waiting", &script)
+        .start()
+        .unwrap();
     let first = stream.wait_next(0, PATIENCE).expect("the first frame");
     assert_eq!(first.seq(), 1);
     assert!(script.wait_for_holds(1, PATIENCE));
@@ -191,19 +199,9 @@ fn every_waiter_returns_within_a_second_of_the_end_of_the_source() {
 
 #[test]
 fn frames_published_before_the_end_come_first_and_then_the_end_at_once() {
-    let script = MockScript::new();
-    script
-        .open_ok(MockScript::props(64, 48, 30.0))
-        .frames(1)
-        .hold()
-        .frames(1)
-        .end_of_stream();
-    let stream = VideoStream::<MockBackend>::builder_with(
-        "mock://file/clip",
-        MockConfig::new(script.clone()),
-    )
-    .start()
-    .unwrap();
+    let script = one_frame_script();
+    script.hold().frames(1).end_of_stream();
+    let stream = mock_builder("mock://file/clip", &script).start().unwrap();
     assert_eq!(stream.wait_next(0, PATIENCE).unwrap().seq(), 1);
     script.proceed();
     common::wait_until("the end of the source", || stream.end_reason().is_some());
@@ -235,17 +233,9 @@ fn frames_published_before_the_end_come_first_and_then_the_end_at_once() {
 
 #[test]
 fn waiting_on_a_stream_that_is_not_running_reports_the_end_at_once() {
-    let script = MockScript::new();
-    script
-        .open_ok(MockScript::props(64, 48, 30.0))
-        .frames(1)
-        .stall();
-    let stream = VideoStream::<MockBackend>::builder_with(
-        "mock://camera/idle",
-        MockConfig::new(script.clone()),
-    )
-    .build()
-    .unwrap();
+    let script = one_frame_script();
+    script.stall();
+    let stream = mock_builder("mock://camera/idle", &script).build().unwrap();
     let started = Instant::now();
     assert!(matches!(stream.end_reason(), Some(EndReason::Stopped)));
     assert!(matches!(
@@ -276,12 +266,9 @@ fn waiting_on_a_stream_that_is_not_running_reports_the_end_at_once() {
 fn a_give_up_is_not_overwritten_by_a_later_stop() {
     let script = MockScript::new();
     script.open_fail(ErrorKind::NotFound);
-    let stream = VideoStream::<MockBackend>::builder_with(
-        "mock://camera/missing",
-        MockConfig::new(script.clone()),
-    )
-    .start()
-    .unwrap();
+    let stream = mock_builder("mock://camera/missing", &script)
+        .start()
+        .unwrap();
     let reason = match stream.wait_next(0, WAITER_TIMEOUT) {
         Err(WaitError::Ended(reason)) => reason,
         other => panic!("expected the give-up, got {other:?}"),
@@ -353,19 +340,13 @@ fn dropped_futures_and_streams_leave_no_waker_behind() {
 #[test]
 fn stop_async_requests_the_stop_at_once_and_never_blocks_the_caller() {
     // A backend blocked in read, ignoring cancellation: the stop has to wait out its bound.
-    let script = MockScript::new();
-    script
-        .open_ok(MockScript::props(64, 48, 30.0))
-        .frames(1)
-        .hang();
+    let script = one_frame_script();
+    script.hang();
     let stop_timeout = Duration::from_secs(2);
-    let stream = VideoStream::<MockBackend>::builder_with(
-        "mock://camera/stuck",
-        MockConfig::new(script.clone()),
-    )
-    .stop_timeout(stop_timeout)
-    .start()
-    .unwrap();
+    let stream = mock_builder("mock://camera/stuck", &script)
+        .stop_timeout(stop_timeout)
+        .start()
+        .unwrap();
     let seq = stream.wait_next(0, PATIENCE).unwrap().seq();
     common::wait_until("the read hangs", || script.read_count() >= 2);
     let (counter, waker) = counting_waker();
@@ -395,18 +376,12 @@ fn stop_async_requests_the_stop_at_once_and_never_blocks_the_caller() {
 
 #[test]
 fn a_plain_stop_waits_for_a_stop_async_in_progress_and_start_follows_it() {
-    let script = MockScript::new();
-    script
-        .open_ok(MockScript::props(64, 48, 30.0))
-        .frames(1)
-        .hang();
-    let stream = VideoStream::<MockBackend>::builder_with(
-        "mock://camera/stuck",
-        MockConfig::new(script.clone()),
-    )
-    .stop_timeout(Duration::from_millis(400))
-    .start()
-    .unwrap();
+    let script = one_frame_script();
+    script.hang();
+    let stream = mock_builder("mock://camera/stuck", &script)
+        .stop_timeout(Duration::from_millis(400))
+        .start()
+        .unwrap();
     stream.wait_next(0, PATIENCE).unwrap();
     common::wait_until("the read hangs", || script.read_count() >= 2);
     let stopping = stream.stop_async();
@@ -426,17 +401,11 @@ fn a_plain_stop_waits_for_a_stop_async_in_progress_and_start_follows_it() {
 
 #[test]
 fn the_event_stream_sees_a_run_from_start_to_stop_and_then_ends() {
-    let script = MockScript::new();
-    script
-        .open_ok(MockScript::props(64, 48, 30.0))
-        .frames(1)
-        .stall();
-    let stream = VideoStream::<MockBackend>::builder_with(
-        "mock://camera/events",
-        MockConfig::new(script.clone()),
-    )
-    .build()
-    .unwrap();
+    let script = one_frame_script();
+    script.stall();
+    let stream = mock_builder("mock://camera/events", &script)
+        .build()
+        .unwrap();
     // Subscribed before start(): the whole run.
     let events = stream.events();
     stream.start().unwrap();

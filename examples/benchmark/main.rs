@@ -22,14 +22,20 @@
 //!   SECONDS, default 10), from 4 server processes; writes `benchmarks/scale.svg` too;
 //! - `--threads`: only the threads one camera adds, per backend (the `--scale` table's);
 //! - `--readers`: only the small reader (retina alone, openh264 with and without its
-//!   assembly) beside the FFmpeg and retina backends and the bare FFmpeg, at 640×480.
+//!   assembly) beside the FFmpeg and retina backends and the bare FFmpeg, at 640×480;
+//! - `--properties [CASES]`: the scrubber's property tests with fresh seeds (default
+//!   1,000,000 cases), printing any failing seed;
+//! - `--hostile [MINUTES]`: every network backend against the hostile camera at once, for
+//!   MINUTES (default 10): runs, aborts, hangs, secrets printed, threads, descriptors, RSS.
 
 mod bare;
 mod chart;
 mod child;
 mod endurance;
 mod fresh;
+mod hostile;
 mod measure;
+mod properties;
 mod reader;
 mod report;
 mod scale;
@@ -42,6 +48,9 @@ use std::time::Duration;
 
 fn main() {
     TestServerProcess::serve_child_if_requested();
+    rtsp_stream_testkit::hostile_camera::hostile_child_if_requested::<rtsp_stream::AnyBackend>(
+        config_of,
+    );
     if measure::serve_child_if_requested()
         || endurance::serve_child_if_requested()
         || scale::serve_child_if_requested()
@@ -49,6 +58,17 @@ fn main() {
         return;
     }
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--properties") {
+        let cases = args
+            .iter()
+            .position(|a| a == "--properties")
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(1_000_000);
+        let write = args.iter().any(|a| a == "--write");
+        finish("properties", &properties::run(cases), write);
+        return;
+    }
     let quick = args.iter().any(|a| a == "--quick");
     let write = args.iter().any(|a| a == "--write");
     let mut backends: Vec<&str> = AnyConfig::available()
@@ -76,6 +96,16 @@ fn main() {
             .filter_map(|b| endurance::slow_peers_in_child(b, attempts))
             .collect();
         finish("slow-peers", &endurance::render_slow_peers(&runs), write);
+        return;
+    }
+    if args.iter().any(|a| a == "--hostile") {
+        let minutes = value_of("--hostile").unwrap_or(10.0);
+        let network: Vec<&str> = backends
+            .iter()
+            .copied()
+            .filter(|b| *b != RETINA_LIBAVCODEC)
+            .collect();
+        finish("hostile", &hostile::run(&network, minutes), write);
         return;
     }
     if args.iter().any(|a| a == "--chaos") {

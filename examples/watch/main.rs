@@ -8,9 +8,6 @@
 //! cargo run --release --example watch --features gstreamer,image -- --json --duration 10
 //! ```
 
-#[path = "../support/mod.rs"]
-mod support;
-
 mod options;
 mod output;
 
@@ -19,6 +16,7 @@ use output::Printer;
 use rtsp_stream::{
     AnyBackend, AnyConfig, Event, State, StreamGroup, VideoStream, VideoStreamBuilder,
 };
+use rtsp_stream_testkit::demo::write_atomically;
 use std::collections::HashSet;
 use std::io::IsTerminal;
 use std::path::Path;
@@ -31,6 +29,8 @@ const DEMO_DROP_AFTER: Duration = Duration::from_secs(3);
 const DEMO_DOWN_FOR: Duration = Duration::from_secs(1);
 
 fn main() {
+    // Panic messages lose every secret of every live stream before they are printed.
+    rtsp_stream::install_scrubbing_panic_hook();
     // The library's log lines (and decoders' routed ones) on stderr, so stdout stays clean
     // JSON: warnings by default, `RUST_LOG=rtsp_stream=info` (or any filter) for more.
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
@@ -46,6 +46,19 @@ fn main() {
             std::process::exit(2);
         }
     };
+    for url in &options.urls {
+        let source = rtsp_stream::SourceUrl::new(url.as_str());
+        if source
+            .credentials()
+            .is_some_and(|c| !c.password.expose().is_empty())
+        {
+            log::warn!(
+                "the password inside {source} is on the command line, where every user of the \
+                 machine can read it: pass the URL without it, with --user and \
+                 RTSP_STREAM_PASSWORD or --password-stdin"
+            );
+        }
+    }
     std::process::exit(run(options));
 }
 
@@ -58,7 +71,10 @@ fn run(options: Options) -> i32 {
     let mut printer =
         Printer::new(!options.json && !options.quiet && std::io::stdout().is_terminal());
     // The demo: our own RTSP server, dropped once a few seconds in.
-    let demo = options.urls.is_empty().then(support::demo_server);
+    let demo = options
+        .urls
+        .is_empty()
+        .then(rtsp_stream_testkit::demo::demo_server);
     let urls = match &demo {
         Some(server) => vec![server.url()],
         None => options.urls.clone(),
@@ -277,7 +293,9 @@ fn save_all(cameras: &StreamGroup<String, AnyBackend>, names: &[String], path: &
         };
         match cameras.read(name) {
             Some(frame) => {
-                if let Err(e) = support::write_snapshot(&frame, &path) {
+                if let Err(e) =
+                    write_atomically(&path, |p| frame.save(p).map_err(|e| e.to_string()))
+                {
                     eprintln!("watch: {name}: snapshot not written: {e}");
                 }
             }

@@ -28,7 +28,10 @@ every line.
                                FILE-NAME.png each)
   --snapshot-every SECS        ... and every SECS seconds
   --json                       one JSON object per line on stdout, nothing else
-  --user NAME, --password PW   credentials (also RTSP_STREAM_USER / RTSP_STREAM_PASSWORD)
+  --user NAME                  user name (also RTSP_STREAM_USER)
+  --password-stdin             read the password from the first line of standard input
+                               (or set RTSP_STREAM_PASSWORD); never on the command line, where
+                               every user of the machine can read it
   --quiet                      no status line, events only
 ";
 
@@ -91,7 +94,14 @@ impl Options {
                 "--snapshot-every" => o.snapshot_every = Some(seconds(&value()?)?),
                 "--json" => o.json = true,
                 "--user" => o.user = Some(value()?),
-                "--password" => o.password = Some(value()?),
+                "--password" => {
+                    return Err("--password would put the password where every user of the \
+                                machine can read it (the command line): set \
+                                RTSP_STREAM_PASSWORD, or pass --password-stdin and write it \
+                                to standard input"
+                        .into());
+                }
+                "--password-stdin" => o.password = Some(read_password(std::io::stdin().lock())?),
                 "--quiet" => o.quiet = true,
                 "-h" | "--help" => return Err(String::new()),
                 flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
@@ -133,4 +143,17 @@ fn number<T: std::str::FromStr>(s: &str) -> Result<T, String> {
 fn seconds(s: &str) -> Result<Duration, String> {
     let v: f64 = number(s)?;
     Duration::try_from_secs_f64(v).map_err(|_| format!("not a duration in seconds: {s:?}"))
+}
+
+/// The password from the first line of `input` (without its line ending).
+fn read_password(mut input: impl std::io::BufRead) -> Result<String, String> {
+    let mut line = String::new();
+    input
+        .read_line(&mut line)
+        .map_err(|e| format!("reading the password from standard input: {e}"))?;
+    let password = line.trim_end_matches(['\r', '\n']);
+    if password.is_empty() {
+        return Err("--password-stdin: standard input held no password".into());
+    }
+    Ok(password.to_owned())
 }

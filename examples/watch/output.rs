@@ -1,5 +1,6 @@
 //! What `watch` prints: JSON lines for scripts, or a live status line for people.
 
+use rtsp_stream::raw::one_line;
 use rtsp_stream::{DisconnectReason, Event, Notice, Stats, StreamProps};
 use serde_json::{Value, json};
 use std::io::Write;
@@ -147,8 +148,13 @@ impl Printer {
     }
 }
 
-/// One line for people: what happened, in words.
+/// One line for people: what happened, in words. Text a camera supplied (an error, a codec
+/// name) is escaped: a camera cannot move the cursor or start a line of its own.
 pub fn event_text(event: &Event) -> Option<String> {
+    event_words(event).map(|text| one_line(&text).into_owned())
+}
+
+fn event_words(event: &Event) -> Option<String> {
     Some(match event {
         Event::Connecting { attempt, .. } => format!("connecting (attempt {attempt})"),
         Event::Connected { props, .. } => format!(
@@ -186,7 +192,12 @@ pub fn event_text(event: &Event) -> Option<String> {
     })
 }
 
+/// The status line of a camera, camera-supplied text escaped (see [`event_text`]).
 pub fn status_text(stats: &Stats, size: (u32, u32), age: Option<Duration>) -> String {
+    one_line(&status_words(stats, size, age)).into_owned()
+}
+
+fn status_words(stats: &Stats, size: (u32, u32), age: Option<Duration>) -> String {
     let age = age.map_or_else(|| "–".into(), |a| format!("{} ms", a.as_millis()));
     let error = stats
         .last_error

@@ -30,20 +30,26 @@ pub(crate) fn config_of(cap_backend: &Bound<'_, PyAny>) -> PyResult<AnyConfig> {
     let code: i64 = cap_backend.extract().map_err(|_| {
         PyValueError::new_err("cap_backend: an OpenCV CAP_* number, a backend name or a MockScript")
     })?;
-    let name = match code {
-        0 => return Ok(AnyConfig::Auto),
-        200 => "webcam",
-        1800 => "gstreamer",
-        1900 => "ffmpeg",
-        other => {
-            return Err(PyValueError::new_err(format!(
-                "cap_backend {other} is not one this package maps (CAP_ANY, CAP_FFMPEG, \
-                 CAP_GSTREAMER, CAP_V4L2) and not a backend name; available: {:?}",
+    if code == 0 {
+        return Ok(AnyConfig::Auto);
+    }
+    // Each backend declares the CAP_* numbers it stands for.
+    let known = CAP_CONSTANTS.iter().any(|(_, value)| *value == code);
+    i32::try_from(code)
+        .ok()
+        .and_then(AnyConfig::for_opencv_api)
+        .ok_or_else(|| {
+            let why = if known {
+                "no decoder compiled into this build stands for it"
+            } else {
+                "it is not one this package maps (CAP_ANY, CAP_FFMPEG, CAP_GSTREAMER, CAP_V4L2) \
+                 and not a backend name"
+            };
+            PyValueError::new_err(format!(
+                "cap_backend {code}: {why}; available: {:?}",
                 AnyConfig::available()
-            )));
-        }
-    };
-    AnyConfig::by_name(name).map_err(|e| PyValueError::new_err(e.to_string()))
+            ))
+        })
 }
 
 /// The decoders compiled into this build.

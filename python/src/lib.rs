@@ -7,6 +7,8 @@
 //! Threads: nothing here takes the GIL on a library thread except each stream's callback
 //! thread, which runs the Python callbacks one at a time. Blocking calls release the GIL and
 //! wake at least every 50 ms to let Python handle signals (Ctrl-C).
+// Unsafe code here: pyo3 hands out raw pointers for NumPy buffers and the signal check.
+#![allow(unsafe_code)]
 
 mod backend;
 mod events;
@@ -29,6 +31,8 @@ pyo3::create_exception!(
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     logs::install();
+    // Panic messages printed by Rust's hook lose every secret of every live stream.
+    rtsp_stream::install_scrubbing_panic_hook();
     m.add_class::<stream::VideoStream>()?;
     m.add_class::<frame::Frame>()?;
     m.add_class::<stream::FrameIter>()?;

@@ -21,10 +21,18 @@ const SIGNAL_CHECK: Duration = Duration::from_millis(50);
 /// The streams alive in this process, for [`stop_all`] at exit.
 static LIVE: Mutex<Vec<Weak<Live>>> = Mutex::new(Vec::new());
 
+/// One stream and its callback thread.
+///
+/// Locks: none of them is ever held while Python code runs or while a thread is joined, and a
+/// Python thread takes each with the GIL released (`py.detach`), so a callback that calls
+/// `stop()` or `start()` while another thread does the same cannot deadlock the interpreter.
+/// `lifecycle` orders starts and stops; what they must join (a callback thread) they join
+/// after releasing it.
 struct Live {
     stream: rtsp_stream::VideoStream<AnyBackend>,
     callbacks: Arc<Callbacks>,
     outbox: Outbox,
+    lifecycle: Mutex<()>,
     dispatcher: Mutex<Option<Dispatcher>>,
     /// The last frame `read()` copied, and its copy: read again, it is the same array.
     last_copy: Mutex<Option<(u64, Py<PyArray3<u8>>)>>,
@@ -33,12 +41,53 @@ struct Live {
 
 impl Live {
     fn stop(&self, py: Python<'_>) {
-        // Callbacks first, with the GIL held: none runs once this returns.
-        let dispatcher = lock(&self.dispatcher).take();
+        // Callbacks first: none runs once this returns.
+        let dispatcher = py.detach(|| {
+            let _order = lock(&self.lifecycle);
+            lock(&self.dispatcher).take()
+        });
         if let Some(dispatcher) = dispatcher {
             dispatcher.stop(py);
         }
-        py.detach(|| self.stream.stop());
+        py.detach(|| {
+            let _order = lock(&self.lifecycle);
+            self.stream.stop();
+        });
+    }
+
+    /// Starts the stream and, with callbacks, its callback thread (stopping the last run's).
+    fn start(&self, py: Python<'_>) -> PyResult<()> {
+        let (old, failed, started) = py.detach(|| {
+            let _order = lock(&self.lifecycle);
+            if self.stream.is_running() {
+                return (
+                    None,
+                    None,
+                    Err("VideoStream is already running.".to_owned()),
+                );
+            }
+            let old = lock(&self.dispatcher).take();
+            let mut dispatcher = None;
+            if self.callbacks.any() {
+                match Dispatcher::start(
+                    &self.outbox,
+                    Arc::clone(&self.callbacks),
+                    &self.thread_name,
+                ) {
+                    Ok(d) => dispatcher = Some(d),
+                    Err(e) => return (old, None, Err(format!("no callback thread: {e}"))),
+                }
+            }
+            *lock(&self.dispatcher) = dispatcher;
+            match self.stream.start() {
+                Ok(()) => (old, None, Ok(())),
+                Err(e) => (old, lock(&self.dispatcher).take(), Err(e.to_string())),
+            }
+        });
+        for dispatcher in [old, failed].into_iter().flatten() {
+            dispatcher.stop(py);
+        }
+        started.map_err(PyRuntimeError::new_err)
     }
 }
 
@@ -85,6 +134,7 @@ impl VideoStream {
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
+        py: Python<'_>,
         rtsp_url: &str,
         reconnect_delay: f64,
         max_reconnect_attempts: Option<u32>,
@@ -145,8 +195,16 @@ impl VideoStream {
                 }
             });
         }
+        // A thread name cannot hold NUL (its creation would fail): control characters become
+        // `_`, as in the library's own thread names.
         let thread_name = match &name {
-            Some(name) => format!("rs-{}", name.chars().take(8).collect::<String>()),
+            Some(name) => format!(
+                "rs-{}",
+                name.chars()
+                    .take(8)
+                    .map(|c| if c.is_control() { '_' } else { c })
+                    .collect::<String>()
+            ),
             None => "rs".to_owned(),
         };
         if let Some(name) = name {
@@ -172,33 +230,23 @@ impl VideoStream {
             stream,
             callbacks,
             outbox,
+            lifecycle: Mutex::new(()),
             dispatcher: Mutex::new(None),
             last_copy: Mutex::new(None),
             thread_name,
         });
-        let mut all = lock(&LIVE);
-        all.retain(|w| w.strong_count() > 0);
-        all.push(Arc::downgrade(&live));
+        py.detach(|| {
+            let mut all = lock(&LIVE);
+            all.retain(|w| w.strong_count() > 0);
+            all.push(Arc::downgrade(&live));
+        });
         Ok(VideoStream { live })
     }
 
     /// Starts the background worker and returns the stream. Raises `RuntimeError` if it runs
     /// already (or its decoder cannot run). A stopped stream can be started again.
     fn start(slf: Py<Self>, py: Python<'_>) -> PyResult<Py<Self>> {
-        let live = &slf.get().live;
-        if live.stream.is_running() {
-            return Err(PyRuntimeError::new_err("VideoStream is already running."));
-        }
-        if live.callbacks.any() {
-            let dispatcher =
-                Dispatcher::start(&live.outbox, Arc::clone(&live.callbacks), &live.thread_name)
-                    .map_err(|e| PyRuntimeError::new_err(format!("no callback thread: {e}")))?;
-            if let Some(old) = lock(&live.dispatcher).replace(dispatcher) {
-                old.stop(py);
-            }
-        }
-        py.detach(|| live.stream.start())
-            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        slf.get().live.start(py)?;
         Ok(slf)
     }
 
@@ -221,14 +269,18 @@ impl VideoStream {
             let frame = Bound::new(py, Frame::new(frame))?;
             return Ok(Some(Frame::array_of(frame)?.into_any().unbind()));
         }
-        let mut cache = lock(&self.live.last_copy);
-        if let Some((seq, array)) = cache.as_ref()
-            && *seq == frame.seq()
-        {
-            return Ok(Some(array.clone_ref(py).into_any()));
+        // The cache's lock is never held while Python code may run (the copy allocates an
+        // array, which may run a collection): taken for the check, and again for the store.
+        let hit = lock(&self.live.last_copy)
+            .as_ref()
+            .filter(|(seq, _)| *seq == frame.seq())
+            .map(|(_, array)| array.clone_ref(py));
+        if let Some(array) = hit {
+            return Ok(Some(array.into_any()));
         }
         let array = copy_of(py, &frame).unbind();
-        *cache = Some((frame.seq(), array.clone_ref(py)));
+        let replaced = lock(&self.live.last_copy).replace((frame.seq(), array.clone_ref(py)));
+        drop(replaced);
         Ok(Some(array.into_any()))
     }
 
@@ -247,8 +299,19 @@ impl VideoStream {
         after_seq: u64,
         timeout: Option<f64>,
     ) -> PyResult<Option<Frame>> {
+        // A timeout too long for the clock (1e300, inf) waits without limit; a negative or
+        // NaN one is a ValueError.
         let deadline = match timeout {
-            Some(t) => Some(Instant::now() + seconds("timeout", t)?),
+            Some(t) if t == f64::INFINITY => None,
+            Some(t) => match Duration::try_from_secs_f64(t) {
+                Ok(d) => Instant::now().checked_add(d),
+                Err(_) if t > 0.0 => None,
+                Err(_) => {
+                    return Err(PyValueError::new_err(format!(
+                        "timeout must be a number of seconds ≥ 0 or None, got {t}"
+                    )));
+                }
+            },
             None => None,
         };
         wait(py, &self.live.stream, after_seq, deadline)
@@ -338,6 +401,9 @@ impl VideoStream {
         )?;
         d.set_item("live_threads", s.live_threads)?;
         d.set_item("detached_threads", s.detached_threads)?;
+        d.set_item("backend_panics", s.backend_panics)?;
+        d.set_item("messages_coalesced", s.messages_coalesced)?;
+        d.set_item("callbacks_lagged", self.live.outbox.lagged())?;
         Ok(d)
     }
 
@@ -502,7 +568,7 @@ impl FrameIter {
 /// outlives the interpreter).
 #[pyfunction]
 pub(crate) fn stop_all(py: Python<'_>) {
-    let live: Vec<Arc<Live>> = lock(&LIVE).iter().filter_map(Weak::upgrade).collect();
+    let live: Vec<Arc<Live>> = py.detach(|| lock(&LIVE).iter().filter_map(Weak::upgrade).collect());
     for stream in live {
         stream.stop(py);
     }

@@ -19,6 +19,10 @@ pub enum Hostility {
     HugeHeader(usize),
     /// Answers every request with this RTSP status (e.g. `400 Bad Request`).
     Status(u16),
+    /// Answers the first request with `Content-Length: 4294967295` and then sends body bytes
+    /// as fast as the client reads them, without end: a client that believes the length
+    /// buffers without bound.
+    EndlessBody,
     /// Answers OPTIONS, DESCRIBE (with this SDP) and SETUP (with this status) as a server
     /// would, and PLAY with 200 but sends no media.
     Session {
@@ -162,6 +166,7 @@ impl Hostility {
         match self {
             Hostility::SlowAnswer(d) => format!("slow:{}", d.as_millis()),
             Hostility::HugeHeader(n) => format!("huge:{n}"),
+            Hostility::EndlessBody => "endless:0".into(),
             Hostility::Status(code) => format!("status:{code}"),
             Hostility::Session { .. } => unimplemented!("a session peer runs in-process"),
         }
@@ -173,6 +178,7 @@ impl Hostility {
         match kind {
             "slow" => Some(Hostility::SlowAnswer(Duration::from_millis(n))),
             "huge" => Some(Hostility::HugeHeader(n as usize)),
+            "endless" => Some(Hostility::EndlessBody),
             "status" => Some(Hostility::Status(n as u16)),
             _ => None,
         }
@@ -225,6 +231,7 @@ fn serve(mut stream: TcpStream, behaviour: &Hostility, stop: &AtomicBool) {
                     .all(|b| pause(*interval, stop) && stream.write_all(&[b]).is_ok())
             }
             Hostility::HugeHeader(len) => huge_header(&mut stream, &cseq, *len, stop),
+            Hostility::EndlessBody => endless_body(&mut stream, &cseq, stop),
             Hostility::Status(code) => stream
                 .write_all(
                     format!("RTSP/1.0 {code} {}\r\nCSeq: {cseq}\r\n\r\n", reason(*code)).as_bytes(),
@@ -315,6 +322,26 @@ fn huge_header(stream: &mut TcpStream, cseq: &str, len: usize, stop: &AtomicBool
         }
     }
     stream.write_all(b"\r\n\r\n").is_ok()
+}
+
+fn endless_body(stream: &mut TcpStream, cseq: &str, stop: &AtomicBool) -> bool {
+    let _ = stream.set_write_timeout(Some(Duration::from_millis(50)));
+    let head = format!(
+        "RTSP/1.0 200 OK\r\nCSeq: {cseq}\r\nContent-Type: application/sdp\r\n\
+         Content-Length: 4294967295\r\n\r\nv=0\r\n"
+    );
+    if stream.write_all(head.as_bytes()).is_err() {
+        return false;
+    }
+    let chunk = vec![b'a'; 64 * 1024];
+    while !stop.load(Ordering::SeqCst) {
+        match stream.write(&chunk) {
+            Ok(_) => {}
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(_) => return false,
+        }
+    }
+    false
 }
 
 fn session_answer(request: &str, cseq: &str, sdp: &str, setup_status: u16) -> String {

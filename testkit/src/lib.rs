@@ -3,24 +3,40 @@
 //! - [`TestServer`]: a real RTSP server on 127.0.0.1 (GStreamer's gst-rtsp-server) serving a
 //!   generated picture of known colours with the wall-clock time of each frame drawn into it,
 //!   so tests can check pixels and measure latency from decoded frames.
+//! - [`camera`]: a scriptable RTSP camera serving pre-encoded, camera-like [`content`] over
+//!   TCP and UDP, its RTP, RTCP and RTSP behaviour and its network impairments set by a
+//!   scenario, with the ground truth of what it sent.
 //! - [`FaultProxy`]: a TCP proxy on loopback that can pass, blackhole, cut, refuse or delay.
 //! - [`HostilePeer`]: RTSP peers that misbehave on purpose (slow answers, huge headers, error
 //!   statuses, unusable session descriptions).
+//! - [`hostile_camera`]: a seeded generator of random well-framed and malformed camera
+//!   answers, and the runs of a backend against it in a child process.
 //! - [`conformance`]: the scenarios every network backend passes, generic over
 //!   [`CaptureBackend`](rtsp_stream_core::CaptureBackend).
 //! - [`clip`]: short video files for tests of file sources.
 //! - [`process`]: thread, file-descriptor, memory and CPU figures of a process (Linux).
-#![deny(missing_docs)]
-#![deny(clippy::undocumented_unsafe_blocks)]
+//! - [`properties`]: generators and oracles of the property tests of camera and user input.
+// Unsafe code here: the process probes (setrlimit, sysconf) call libc.
+#![allow(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+// For the conformance macros, which name the core's items from the calling crate.
+#[doc(hidden)]
+pub use rtsp_stream_core;
+
+pub mod camera;
 mod child;
 pub mod clip;
 pub mod conformance;
+pub mod content;
+pub mod demo;
 mod hostile;
+pub mod hostile_camera;
 mod pattern;
 pub mod process;
+pub mod properties;
 mod proxy;
+pub mod rtp;
 mod server;
 
 pub use hostile::{HostilePeer, HostilePeerProcess, Hostility};

@@ -2,12 +2,12 @@
 
 use crate::FfmpegConfig;
 use crate::error::FfmpegError;
-use crate::ffmpeg_log::SecretGuard;
 use ffmpeg_next::software::scaling;
 use ffmpeg_next::util::error::EAGAIN;
 use ffmpeg_next::{Packet, Rational, codec, ffi, format, frame, media};
 use rtsp_stream_core::raw::{
-    Capture, CaptureContext, FilePacer, FrameSink, ReadStatus, codec_name, plausible_fps,
+    Capture, CaptureContext, FilePacer, FrameSink, ReadStatus, codec_name, fps_of_ratio,
+    pts_of_ticks,
 };
 use rtsp_stream_core::{PixelFormat, Result, StreamProps, Transport};
 use std::time::Duration;
@@ -34,7 +34,6 @@ pub struct FfmpegCapture {
     draining: bool,
     pace: Option<FilePacer>,
     loop_files: bool,
-    _secret: SecretGuard,
 }
 
 /// The conversion into the requested format; rebuilt when the input size or format changes.
@@ -50,7 +49,7 @@ impl FfmpegCapture {
         input: format::context::Input,
         transport: Option<Transport>,
         network: bool,
-        secret: SecretGuard,
+        max_pixels: u64,
     ) -> Result<Self, FfmpegError> {
         let stream = input
             .streams()
@@ -60,8 +59,7 @@ impl FfmpegCapture {
         let time_base = stream.time_base();
         let fps = [stream.avg_frame_rate(), stream.rate()]
             .into_iter()
-            .filter(|r| r.denominator() != 0)
-            .find_map(|r| plausible_fps(f64::from(r)));
+            .find_map(|r| fps_of_ratio(r.numerator().into(), r.denominator().into()));
         let mut context = codec::context::Context::from_parameters(stream.parameters())
             .map_err(|e| FfmpegError::av("reading codec parameters", e, network))?;
         context.set_threading(codec::threading::Config {
@@ -71,6 +69,10 @@ impl FfmpegCapture {
         });
         // SAFETY: plain fields of the codec parameters and of the not yet opened context.
         unsafe {
+            // The stream's size limit, refused by libavcodec before it allocates for a
+            // picture (an in-band SPS of a hostile size); the refusal is told from its log
+            // line (`refused`).
+            (*context.as_mut_ptr()).max_pixels = max_pixels.min(i64::MAX as u64) as i64;
             let delay = (*stream.parameters().as_ptr()).video_delay;
             if network && delay == 0 {
                 // Output each frame at once; only for streams without B-frames, whose
@@ -101,7 +103,6 @@ impl FfmpegCapture {
             draining: false,
             pace: (!network && config.pace_files).then(FilePacer::new),
             loop_files: config.loop_files && !network,
-            _secret: secret,
         })
     }
 
@@ -132,7 +133,10 @@ impl FfmpegCapture {
                     return Ok(None);
                 }
                 Err(ffmpeg_next::Error::Other { errno: EAGAIN }) => {}
-                Err(e) => return Err(FfmpegError::av("decoding", e, self.network)),
+                Err(e) => {
+                    refused()?;
+                    return Err(FfmpegError::av("decoding", e, self.network));
+                }
             }
             if self.draining {
                 // receive_frame said "again" while draining: nothing more will come.
@@ -161,7 +165,10 @@ impl FfmpegCapture {
                 self.waiting_for_key = true;
                 continue;
             }
-            if let Err(e) = self.decoder.send_packet(&self.packet) {
+            let sent = self.decoder.send_packet(&self.packet);
+            // A picture over the limit is refused whatever the decoder makes of it next.
+            refused()?;
+            if let Err(e) = sent {
                 match e {
                     ffmpeg_next::Error::InvalidData => {
                         ctx.report_decode_error();
@@ -190,8 +197,8 @@ impl FfmpegCapture {
 
     fn pts(&self) -> Option<Duration> {
         let ts = self.decoded.timestamp().or(self.decoded.pts())?;
-        let secs = ts as f64 * f64::from(self.time_base);
-        (secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+        let base = self.time_base;
+        pts_of_ticks(ts, base.numerator().into(), base.denominator().into())
     }
 
     /// The colour rule of every backend (the core's YUV conversion follows it too): the matrix
@@ -285,6 +292,15 @@ impl FfmpegCapture {
     }
 }
 
+/// The permanent error of a picture libavcodec refused to allocate for (over the stream's
+/// `max_frame_pixels`), if the decoder on this thread just refused one.
+fn refused() -> Result<(), FfmpegError> {
+    match rtsp_stream_ffmpeg_log::take_refused_size() {
+        Some((width, height)) => Err(FfmpegError::TooLarge { width, height }),
+        None => Ok(()),
+    }
+}
+
 impl Capture for FfmpegCapture {
     fn read(&mut self, sink: &mut FrameSink<'_>, ctx: &CaptureContext) -> Result<ReadStatus> {
         if self.next_frame(ctx)?.is_none() {
@@ -297,7 +313,7 @@ impl Capture for FfmpegCapture {
             self.fps = self
                 .decoder
                 .frame_rate()
-                .and_then(|r| plausible_fps(f64::from(r)));
+                .and_then(|r| fps_of_ratio(r.numerator().into(), r.denominator().into()));
         }
         let pts = self.pts();
         if let Some(pace) = &mut self.pace {

@@ -27,8 +27,19 @@ pub(crate) enum FfmpegError {
     NulInSource,
     #[error("no input format called {0:?}")]
     UnknownInputFormat(String),
+    #[error(
+        "the source needs FFmpeg's protocol {0:?}, which this backend does not open for it; it \
+         opens rtsp://, rtsps://, http(s)://, rtmp(s)://, udp://, rtp://, srt://, tcp:// URLs, \
+         files and devices"
+    )]
+    Protocol(String),
     #[error("the conversion wrote {rows} of {height} rows")]
     ShortConversion { rows: i32, height: u32 },
+    #[error(
+        "the stream declares a {width}×{height} picture, larger than max_frame_pixels (raise it \
+         with VideoStreamBuilder::max_frame_pixels if the stream is meant to be this large)"
+    )]
+    TooLarge { width: u32, height: u32 },
 }
 
 fn status_note(status: Option<u16>) -> String {
@@ -40,7 +51,7 @@ impl FfmpegError {
         FfmpegError::Av {
             during,
             source,
-            rtsp_status: crate::ffmpeg_log::take_rtsp_status(),
+            rtsp_status: rtsp_stream_ffmpeg_log::take_rtsp_status(),
             network,
         }
     }
@@ -55,12 +66,12 @@ impl BackendError for FfmpegError {
                 network,
                 ..
             } => av_kind(source, *rtsp_status, *network),
-            FfmpegError::NoVideoStream | FfmpegError::ShortConversion { .. } => {
-                ErrorKind::Unsupported
-            }
-            FfmpegError::NulInSource | FfmpegError::UnknownInputFormat(_) => {
-                ErrorKind::InvalidSource
-            }
+            FfmpegError::NoVideoStream
+            | FfmpegError::ShortConversion { .. }
+            | FfmpegError::TooLarge { .. } => ErrorKind::Unsupported,
+            FfmpegError::NulInSource
+            | FfmpegError::UnknownInputFormat(_)
+            | FfmpegError::Protocol(_) => ErrorKind::InvalidSource,
         }
     }
 

@@ -18,36 +18,17 @@
 //! bounds each I/O operation as a second line. After a decode error or a frame FFmpeg marks
 //! corrupt, frames are skipped until the next key frame (counted in the stream's decode errors),
 //! so a smeared picture is never delivered. FFmpeg's own log output goes to the `log` crate
-//! (target `rtsp_stream::ffmpeg`) with credentials removed.
-#![deny(missing_docs)]
-#![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
+//! (target `rtsp_stream::ffmpeg`) with credentials removed, through the process's one owner of
+//! FFmpeg's log, the crate `rtsp-stream-ffmpeg-log`.
+// Unsafe code here: FFmpeg is called through its C API.
+#![allow(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod capture;
 mod error;
-mod ffmpeg_log;
 mod open;
 
 use std::time::Duration;
-
-/// Routes FFmpeg's log output — this process's, whichever library made FFmpeg write it — to
-/// the `log` crate under the target `rtsp_stream::ffmpeg`, with credentials removed, instead
-/// of FFmpeg's default printing to standard error. FFmpeg has one log callback per process;
-/// this backend calls it on every open, and the OpenCV backend (whose FFmpeg is the same
-/// library) calls it when this crate is built beside it, so that one owner scrubs every line.
-pub fn route_ffmpeg_logs() {
-    ffmpeg_log::install();
-}
-
-/// Calls `hook` with the line, on the decoding thread, whenever one of this process's FFmpeg
-/// decoders says it starts again at new stream parameters ("Reinit context to W×H, …": a new
-/// picture size, as coded: rounded up to whole macroblocks),
-/// while the callback of [`route_ffmpeg_logs`] is installed. For libraries that decode with
-/// FFmpeg and cannot tell otherwise (OpenCV 4.6 keeps converting to the old size). One hook per
-/// process; the first set stays.
-pub fn on_decoder_reinit(hook: fn(&str)) {
-    ffmpeg_log::set_reinit_hook(hook);
-}
 
 /// The FFmpeg backend. See the crate docs.
 #[derive(Debug, Clone, Copy)]
@@ -72,6 +53,10 @@ pub struct FfmpegConfig {
     pub pace_files: bool,
     /// Start a file again at its end instead of finishing the stream (default false).
     pub loop_files: bool,
+    /// The certificate authorities `https://` servers are checked against (default `None`:
+    /// the system's store). Certificates are always checked for `https://`; `rtsps://`,
+    /// whose TLS FFmpeg 5.1 cannot check, is refused unless the stream allows unverified TLS.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 impl Default for FfmpegConfig {
@@ -83,6 +68,7 @@ impl Default for FfmpegConfig {
             analyze_duration: Duration::from_millis(100),
             pace_files: true,
             loop_files: false,
+            ca_file: None,
         }
     }
 }

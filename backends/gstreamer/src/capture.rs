@@ -26,6 +26,8 @@ pub(crate) struct Built {
     pub(crate) opened: Arc<Mutex<Option<Option<String>>>>,
     /// Set when rtspsrc was offered a video stream (its session description had one).
     pub(crate) video_offered: Arc<AtomicBool>,
+    /// The picture size a decoder's caps declared over the stream's limit (see `SizeGuard`).
+    pub(crate) refused_size: Arc<Mutex<Option<(u32, u32)>>>,
 }
 
 impl Built {
@@ -62,16 +64,17 @@ impl GstreamerCapture {
         built: Built,
         config: &GstreamerConfig,
         ctx: &CaptureContext,
-        port: Option<u16>,
+        network: bool,
+        open_watch: Option<OpenWatch>,
         transport: Option<Transport>,
     ) -> Result<Self> {
         let bus = built.pipeline.bus().expect("a pipeline has a bus");
         let capture = GstreamerCapture {
             built,
             bus,
-            network: port.is_some(),
+            network,
             pull_slice: config.pull_slice.max(Duration::from_millis(1)),
-            open_watch: port.map(OpenWatch::start),
+            open_watch,
             info: None,
             props: {
                 let mut props = StreamProps::default();
@@ -95,6 +98,7 @@ impl GstreamerCapture {
                 .into());
         }
         loop {
+            self.claim_connection();
             ctx.checkpoint("opening")?;
             if let Some(codec) = self.built.opened() {
                 self.props.codec = codec;
@@ -104,6 +108,14 @@ impl GstreamerCapture {
             if let Some(message) = self.bus.timed_pop_filtered(self.slice(ctx), FILTER) {
                 return Err(self.message_error(&message).into());
             }
+        }
+    }
+
+    /// Recognises rtspsrc's connection as it appears, for `close` to end it if the open is
+    /// abandoned (see `sockets`).
+    fn claim_connection(&mut self) {
+        if let Some(watch) = &mut self.open_watch {
+            watch.claim();
         }
     }
 
@@ -135,6 +147,7 @@ impl GstreamerCapture {
             gst::MessageType::Progress,
         ];
         loop {
+            self.claim_connection();
             ctx.checkpoint("opening the RTSP session")?;
             let Some(message) = self.bus.timed_pop_filtered(self.slice(ctx), OPENING) else {
                 continue;
@@ -307,6 +320,14 @@ impl Capture for GstreamerCapture {
     fn read(&mut self, sink: &mut FrameSink<'_>, ctx: &CaptureContext) -> Result<ReadStatus> {
         loop {
             ctx.checkpoint("waiting for a frame")?;
+            let refused = *self
+                .built
+                .refused_size
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if let Some((width, height)) = refused {
+                sink.check_size(width, height)?;
+            }
             if let Some(message) = self.bus.pop_filtered(FILTER) {
                 return match self.message_error(&message) {
                     GstError::EndOfStream if !self.network => Ok(ReadStatus::EndOfStream),

@@ -19,6 +19,12 @@ fn mark_opened(opened: &Mutex<Option<Option<String>>>, codec: Option<String>) {
     }
 }
 
+/// Runs a signal handler's body: GStreamer calls it from C, where a panic must not unwind
+/// (that aborts the process). A panic makes the handler do nothing (`fallback`).
+fn guarded<T>(fallback: T, body: impl FnOnce() -> T) -> T {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)).unwrap_or(fallback)
+}
+
 fn make(factory: &'static str) -> Result<gst::Element, GstError> {
     gst::ElementFactory::make(factory)
         .build()
@@ -64,21 +70,85 @@ fn configure_appsink(
 }
 
 /// One decoding thread and no concealed frames for libav decoders, wherever decodebin puts
-/// them.
-fn tune_decoders(bin: &gst::Bin, threads: u32) {
+/// them; and every decoder's input caps checked against the stream's picture size limit
+/// before the decoder sees them (and allocates for them).
+fn tune_decoders(bin: &gst::Bin, threads: u32, guard: &SizeGuard) {
+    let guard = guard.clone();
     bin.connect_deep_element_added(move |_, _, element| {
-        let Some(factory) = element.factory() else {
-            return;
-        };
-        if factory.name().starts_with("avdec_") {
-            if element.has_property("max-threads") {
-                element.set_property("max-threads", threads.max(1) as i32);
+        guarded((), || {
+            let Some(factory) = element.factory() else {
+                return;
+            };
+            if factory.name().starts_with("avdec_") {
+                if element.has_property("max-threads") {
+                    element.set_property("max-threads", threads.max(1) as i32);
+                }
+                if element.has_property("output-corrupt") {
+                    element.set_property("output-corrupt", false);
+                }
             }
-            if element.has_property("output-corrupt") {
-                element.set_property("output-corrupt", false);
+            let decoder = factory
+                .metadata(gst::ELEMENT_METADATA_KLASS)
+                .is_some_and(|k| k.contains("Decoder"));
+            if decoder && let Some(sink) = element.static_pad("sink") {
+                guard.watch(&sink);
             }
-        }
+        })
     });
+}
+
+/// The stream's picture size limit at the decoders' inputs: caps that declare a larger picture
+/// never reach the decoder, nothing after them does, and the capture reads the size refused.
+#[derive(Clone)]
+pub(crate) struct SizeGuard {
+    max_pixels: u64,
+    pub(crate) refused: Arc<Mutex<Option<(u32, u32)>>>,
+}
+
+impl SizeGuard {
+    pub(crate) fn new(max_pixels: u64) -> Self {
+        SizeGuard {
+            max_pixels,
+            refused: Arc::default(),
+        }
+    }
+
+    fn watch(&self, pad: &gst::Pad) {
+        let guard = self.clone();
+        pad.add_probe(
+            gst::PadProbeType::EVENT_DOWNSTREAM | gst::PadProbeType::BUFFER,
+            move |_, info| guarded(gst::PadProbeReturn::Drop, || guard.check(info)),
+        );
+    }
+
+    fn check(&self, info: &gst::PadProbeInfo<'_>) -> gst::PadProbeReturn {
+        let mut refused = self.refused.lock().unwrap_or_else(PoisonError::into_inner);
+        if refused.is_some() {
+            return gst::PadProbeReturn::Drop;
+        }
+        let Some(gst::PadProbeData::Event(event)) = &info.data else {
+            return gst::PadProbeReturn::Ok;
+        };
+        let gst::EventView::Caps(caps) = event.view() else {
+            return gst::PadProbeReturn::Ok;
+        };
+        let size = caps
+            .caps()
+            .structure(0)
+            .and_then(|s| Some((s.get::<i32>("width").ok()?, s.get::<i32>("height").ok()?)));
+        match size {
+            Some((w, h))
+                if w > 0
+                    && h > 0
+                    && u64::from(w.unsigned_abs()) * u64::from(h.unsigned_abs())
+                        > self.max_pixels =>
+            {
+                *refused = Some((w.unsigned_abs(), h.unsigned_abs()));
+                gst::PadProbeReturn::Drop
+            }
+            _ => gst::PadProbeReturn::Ok,
+        }
+    }
 }
 
 /// The decode chain every built-in pipeline ends in: videoconvert ! appsink.
@@ -109,8 +179,7 @@ pub(crate) fn rtsp(
     let src = make("rtspsrc")?;
     src.set_property("location", request.source().without_credentials());
     if let Some(c) = request.credentials() {
-        src.set_property("user-id", c.username.as_str());
-        src.set_property("user-pw", c.password.expose());
+        set_credentials(&src, &c);
     }
     src.set_property(
         "latency",
@@ -129,23 +198,28 @@ pub(crate) fn rtsp(
     let video_offered = Arc::new(AtomicBool::new(false));
     let offered = Arc::clone(&video_offered);
     src.connect("select-stream", false, move |values| {
-        let caps = values.get(2).and_then(|v| v.get::<gst::Caps>().ok());
-        let video = caps
-            .as_ref()
-            .and_then(|c| c.structure(0))
-            .and_then(|s| s.get::<&str>("media").ok())
-            .is_none_or(|m| m == "video");
-        if video {
-            offered.store(true, Ordering::SeqCst);
-        }
+        let video = guarded(false, || {
+            let caps = values.get(2).and_then(|v| v.get::<gst::Caps>().ok());
+            let video = caps
+                .as_ref()
+                .and_then(|c| c.structure(0))
+                .and_then(|s| s.get::<&str>("media").ok())
+                .is_none_or(|m| m == "video");
+            if video {
+                offered.store(true, Ordering::SeqCst);
+            }
+            video
+        });
         Some(video.to_value())
     });
     let decode = make("decodebin")?;
+    let size_guard = SizeGuard::new(request.options().max_frame_pixels);
     tune_decoders(
         decode
             .downcast_ref::<gst::Bin>()
             .expect("decodebin is a bin"),
         config.decoder_threads,
+        &size_guard,
     );
     pipeline
         .add_many([&src, &decode])
@@ -155,21 +229,23 @@ pub(crate) fn rtsp(
     let decode_weak = decode.downgrade();
     let seen = Arc::clone(&opened);
     src.connect_pad_added(move |_, pad| {
-        let caps = pad.current_caps().or_else(|| Some(pad.query_caps(None)));
-        let codec = caps
-            .as_ref()
-            .and_then(|c| c.structure(0))
-            .and_then(|s| s.get::<&str>("encoding-name").ok())
-            .map(codec_name);
-        let Some(decode) = decode_weak.upgrade() else {
-            return;
-        };
-        if let Some(sink) = decode.static_pad("sink")
-            && !sink.is_linked()
-            && pad.link(&sink).is_ok()
-        {
-            mark_opened(&seen, codec);
-        }
+        guarded((), || {
+            let caps = pad.current_caps().or_else(|| Some(pad.query_caps(None)));
+            let codec = caps
+                .as_ref()
+                .and_then(|c| c.structure(0))
+                .and_then(|s| s.get::<&str>("encoding-name").ok())
+                .map(codec_name);
+            let Some(decode) = decode_weak.upgrade() else {
+                return;
+            };
+            if let Some(sink) = decode.static_pad("sink")
+                && !sink.is_linked()
+                && pad.link(&sink).is_ok()
+            {
+                mark_opened(&seen, codec);
+            }
+        })
     });
     link_video_pads(&decode, &convert, None);
     Ok(Built {
@@ -177,6 +253,7 @@ pub(crate) fn rtsp(
         appsink,
         opened,
         video_offered,
+        refused_size: size_guard.refused,
     })
 }
 
@@ -188,23 +265,25 @@ fn link_video_pads(
 ) {
     let convert = convert.downgrade();
     element.connect_pad_added(move |_, pad| {
-        let caps = pad.current_caps().unwrap_or_else(|| pad.query_caps(None));
-        let is_video = caps
-            .structure(0)
-            .is_some_and(|s| s.name().starts_with("video/"));
-        let Some(convert) = convert.upgrade() else {
-            return;
-        };
-        let Some(sink) = convert.static_pad("sink") else {
-            return;
-        };
-        if is_video
-            && !sink.is_linked()
-            && pad.link(&sink).is_ok()
-            && let Some(opened) = &opened
-        {
-            mark_opened(opened, None);
-        }
+        guarded((), || {
+            let caps = pad.current_caps().unwrap_or_else(|| pad.query_caps(None));
+            let is_video = caps
+                .structure(0)
+                .is_some_and(|s| s.name().starts_with("video/"));
+            let Some(convert) = convert.upgrade() else {
+                return;
+            };
+            let Some(sink) = convert.static_pad("sink") else {
+                return;
+            };
+            if is_video
+                && !sink.is_linked()
+                && pad.link(&sink).is_ok()
+                && let Some(opened) = &opened
+            {
+                mark_opened(opened, None);
+            }
+        })
     });
 }
 
@@ -213,7 +292,9 @@ pub(crate) fn uri(
     request: &OpenRequest,
     network: bool,
 ) -> Result<Built, GstError> {
-    let source = request.url_with_credentials();
+    // Credentials never go inside the URI (GStreamer's own log lines print it): the source
+    // element gets them as `user-id`/`user-pw` when uridecodebin makes it.
+    let source = request.source().without_credentials();
     let uri = if request.source().scheme().is_some() {
         source
     } else {
@@ -226,12 +307,24 @@ pub(crate) fn uri(
     let pipeline = gst::Pipeline::new();
     let decode = make("uridecodebin")?;
     decode.set_property("uri", &uri);
+    let size_guard = SizeGuard::new(request.options().max_frame_pixels);
     tune_decoders(
         decode
             .downcast_ref::<gst::Bin>()
             .expect("uridecodebin is a bin"),
         config.decoder_threads,
+        &size_guard,
     );
+    if let Some(credentials) = request.credentials() {
+        decode.connect("source-setup", false, move |values| {
+            guarded((), || {
+                if let Some(source) = values.get(1).and_then(|v| v.get::<gst::Element>().ok()) {
+                    set_credentials(&source, &credentials);
+                }
+            });
+            None
+        });
+    }
     pipeline
         .add(&decode)
         .map_err(|e| GstError::Pipeline(e.to_string()))?;
@@ -243,6 +336,7 @@ pub(crate) fn uri(
         appsink,
         opened,
         video_offered: Arc::default(),
+        refused_size: size_guard.refused,
     })
 }
 
@@ -275,17 +369,14 @@ pub(crate) fn custom(
         if src.has_property("location") {
             src.set_property("location", request.source().without_credentials());
         } else if src.has_property("uri") {
-            src.set_property("uri", request.url_with_credentials());
+            src.set_property("uri", request.source().without_credentials());
         }
-        if let Some(c) = request.credentials()
-            && src.has_property("user-id")
-            && src.has_property("user-pw")
-        {
-            src.set_property("user-id", c.username.as_str());
-            src.set_property("user-pw", c.password.expose());
+        if let Some(c) = request.credentials() {
+            set_credentials(&src, &c);
         }
     }
-    tune_decoders(pipeline.upcast_ref(), config.decoder_threads);
+    let size_guard = SizeGuard::new(request.options().max_frame_pixels);
+    tune_decoders(pipeline.upcast_ref(), config.decoder_threads, &size_guard);
     // A pipeline of the application's own counts as open once it plays; what it was offered
     // is unknown, so a refused setup in it is not taken for a refused transport.
     let opened = Arc::new(Mutex::new(Some(None)));
@@ -294,5 +385,15 @@ pub(crate) fn custom(
         appsink,
         opened,
         video_offered: Arc::default(),
+        refused_size: size_guard.refused,
     })
+}
+
+/// Gives a source element the credentials through `user-id`/`user-pw` (rtspsrc,
+/// souphttpsrc), where it has them.
+fn set_credentials(source: &gst::Element, credentials: &rtsp_stream_core::Credentials) {
+    if source.has_property("user-id") && source.has_property("user-pw") {
+        source.set_property("user-id", credentials.username.as_str());
+        source.set_property("user-pw", credentials.password.expose());
+    }
 }

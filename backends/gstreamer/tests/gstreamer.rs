@@ -67,3 +67,122 @@ fn stop_leaves_no_thread_behind() {
     );
     assert_eq!(after, baseline, "threads after 5 more start/stop cycles");
 }
+
+/// An RTSP open abandoned while its peer answers a byte a second is ended by shutting its own
+/// connection down — only its own: a socket of the application to the same peer, opened
+/// meanwhile, and a second camera streaming beside it stay connected. 50 times.
+#[test]
+fn an_abandoned_open_shuts_down_only_its_own_connection() {
+    use rtsp_stream_testkit::{HostilePeer, Hostility};
+    use std::io::{ErrorKind as IoKind, Read, Write};
+    let (_serial, server) = default_server();
+    let peer = HostilePeer::start(vec![Hostility::SlowAnswer(Duration::from_secs(1))]).unwrap();
+    let events = EventRecorder::new();
+    let camera = start::<GstreamerBackend>(&server.url(), &GstreamerConfig::default(), &events);
+    let mut seq = first_frame(&camera, &events).seq();
+    for round in 0..50 {
+        let accepted = peer.accepted();
+        let slow =
+            VideoStream::<GstreamerBackend>::builder_with(peer.url(), GstreamerConfig::default())
+                .open_timeout(Duration::from_secs(30))
+                .start()
+                .unwrap();
+        rtsp_stream_testkit::conformance::wait_until(PATIENCE, "the peer accepts", || {
+            peer.accepted() > accepted
+        });
+        // Long enough for the open to have seen its connection appear.
+        std::thread::sleep(Duration::from_millis(100));
+        let mut other = std::net::TcpStream::connect(("127.0.0.1", peer.port())).unwrap();
+        rtsp_stream_testkit::conformance::wait_until(PATIENCE, "the peer accepts it", || {
+            peer.accepted() > accepted + 1
+        });
+        slow.stop();
+        drop(slow);
+        other
+            .write_all(b"OPTIONS rtsp://x/ RTSP/1.0\r\nCSeq: 1\r\n\r\n")
+            .unwrap_or_else(|e| panic!("round {round}: the application's socket was shut: {e}"));
+        other
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        let mut byte = [0u8; 1];
+        match other.read(&mut byte) {
+            Ok(1) => {}
+            Ok(_) => panic!("round {round}: the application's socket was shut down"),
+            Err(e) if matches!(e.kind(), IoKind::WouldBlock | IoKind::TimedOut) => {}
+            Err(e) => panic!("round {round}: the application's socket broke: {e}"),
+        }
+        let frame = camera
+            .wait_next(seq, PATIENCE)
+            .unwrap_or_else(|e| panic!("round {round}: the second camera stopped: {e}"));
+        assert_eq!(
+            frame.generation(),
+            1,
+            "round {round}: the second camera reconnected"
+        );
+        seq = frame.seq();
+    }
+    camera.stop();
+}
+
+const GST_DEBUG_CHILD: &str = "RTSP_STREAM_GST_DEBUG_CHILD";
+const DEBUG_PASSWORD: &str = "Gst-Debug-Pw-Zq5";
+const DEBUG_TOKEN: &str = "Gst-Tok-Zq9";
+
+/// With `GST_DEBUG=*:6` (everything GStreamer says, requests and answers included), a stream
+/// with credentials prints them nowhere: GStreamer's debug output goes through the scrubber.
+#[test]
+fn gstreamer_debug_output_is_scrubbed() {
+    if let Ok(url) = std::env::var(GST_DEBUG_CHILD) {
+        let events = EventRecorder::new();
+        let s = start::<GstreamerBackend>(&url, &GstreamerConfig::default(), &events);
+        first_frame(&s, &events);
+        s.stop();
+        println!("GST-DEBUG-CHILD-DONE");
+        std::process::exit(0);
+    }
+    // The server runs here, without GST_DEBUG: only the child's stream is watched.
+    let _serial = rtsp_stream_testkit::conformance::serial();
+    let server = rtsp_stream_testkit::TestServer::start(rtsp_stream_testkit::ServerOptions {
+        credentials: Some(("viewer".into(), DEBUG_PASSWORD.into())),
+        ..rtsp_stream_testkit::ServerOptions::default()
+    })
+    .unwrap();
+    // The token rides in the URL, where GStreamer prints it (the password goes through
+    // `user-pw`, which it does not print).
+    let url = format!(
+        "{}?token={DEBUG_TOKEN}",
+        server
+            .url()
+            .replace("rtsp://", &format!("rtsp://viewer:{DEBUG_PASSWORD}@"))
+    );
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "gstreamer_debug_output_is_scrubbed",
+            "--nocapture",
+        ])
+        .env(GST_DEBUG_CHILD, url)
+        .env("GST_DEBUG", "*:6")
+        .env("GST_DEBUG_NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let tail = &stderr[stderr.len().saturating_sub(4000)..];
+    assert!(stdout.contains("GST-DEBUG-CHILD-DONE"), "{stdout}\n{tail}");
+    assert!(
+        stderr.contains("rtspsrc"),
+        "no GStreamer debug output at all"
+    );
+    assert!(
+        stderr.contains("token=***"),
+        "GStreamer printed no URL: the test would not notice a leak"
+    );
+    // base64("viewer:Gst-Debug-Pw-Zq5"), as an Authorization header carries it.
+    let basic = "dmlld2VyOkdzdC1EZWJ1Zy1Qdy1acTU=";
+    for secret in [DEBUG_PASSWORD, basic, DEBUG_TOKEN] {
+        if let Some(line) = stderr.lines().find(|l| l.contains(secret)) {
+            panic!("GStreamer's debug output printed a secret: {line}");
+        }
+    }
+}

@@ -7,9 +7,9 @@ use opencv::prelude::*;
 use opencv::videoio::{self, VideoCapture};
 use rtsp_stream_core::raw::{
     Capture, CaptureContext, FilePacer, FrameSink, ReadStatus, codec_name, plausible_fps,
+    pts_of_seconds,
 };
 use rtsp_stream_core::{PixelFormat, Result, StreamProps, Transport};
-use std::time::Duration;
 
 /// An open OpenCV capture, owned by the capture thread (reachable only as
 /// `<OpencvBackend as CaptureBackend>::Capture`).
@@ -168,7 +168,9 @@ impl Capture for OpencvCapture {
         }
         // OpenCV's position of the frame just read, in milliseconds (0 when unknown).
         let position = self.cap.get(videoio::CAP_PROP_POS_MSEC).unwrap_or(0.0);
-        let pts = (position > 0.0).then(|| Duration::from_secs_f64(position / 1000.0));
+        let pts = (position > 0.0)
+            .then(|| pts_of_seconds(position / 1000.0))
+            .flatten();
         sink.set_pts(pts);
         if let Some(pace) = &mut self.pace {
             pace.wait(pts, ctx)?;

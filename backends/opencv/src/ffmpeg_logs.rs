@@ -2,21 +2,21 @@
 //!
 //! FFmpeg writes its log lines to standard error by default, past every scrubbing (an RTSP URL
 //! with its password among them). Its log output is one setting per process, with one owner:
-//! - with the crate feature `ffmpeg-logs` (the facade turns it on when its `ffmpeg` feature is
-//!   on too), the FFmpeg backend's callback, which routes every line to the `log` crate with
-//!   credentials removed;
-//! - without it, a callback of this module that writes nothing.
+//! the crate `rtsp-stream-ffmpeg-log`, whose callback routes every line to the `log` crate with
+//! credentials removed. OpenCV's FFmpeg is the process's FFmpeg, so this backend hands it over
+//! before it opens anything.
 //!
-//! Either callback also notes FFmpeg's "Reinit context to W×H" by the thread that logged it:
-//! the only sign that a stream's picture size changed inside its session. OpenCV 4.6 keeps
-//! converting into the old size then, so its frames are no longer the picture; a capture knows
-//! its decoder's threads (those that appeared while it opened: OpenCV opens one source at a
-//! time) and asks how often they said it at a size other than its own (see `capture.rs`).
-//! Threads that appeared meanwhile but are not the decoder's are left out: another capture's
-//! thread started while this one opened (it opens its own source, and decodes there, once
-//! OpenCV lets it), and lines at this capture's own size (another decoder of a same-size
-//! stream, or the decoder's own threads starting). Linux only (thread ids from `/proc`);
-//! elsewhere nothing is counted.
+//! The callback also tells this module of FFmpeg's "Reinit context to W×H", by the thread that
+//! logged it: the only sign that a stream's picture size changed inside its session. OpenCV
+//! 4.6 keeps converting into the old size then, so its frames are no longer the picture; a
+//! capture knows its decoder's threads (those that appeared while it opened: OpenCV opens one
+//! source at a time) and asks how often they said it at a size other than its own (see
+//! `capture.rs`). Threads that appeared meanwhile but are not the decoder's are left out:
+//! another capture's thread started while this one opened (it opens its own source, and
+//! decodes there, once OpenCV lets it), and lines at this capture's own size (another decoder
+//! of a same-size stream, or the decoder's own threads starting). Linux only (thread ids from
+//! `/proc`); elsewhere nothing is counted. The records are bounded: a camera that changes its
+//! size on every frame cannot grow them without end.
 //!
 //! OpenCV sets FFmpeg's log level once, when it first uses FFmpeg; the callback is installed
 //! after that, and the very first open is preceded by one that only initialises OpenCV's
@@ -40,8 +40,11 @@ pub(crate) fn own_ffmpeg_logs() {
 }
 
 /// "Reinit context" lines: the thread that logged one, the coded size it named (when it could
-/// be read), and how many times.
+/// be read), and how many times; at most [`MAX_REINIT_RECORDS`], the oldest given up first.
 static REINITS: Mutex<Vec<(i64, Option<CodedSize>, u64)>> = Mutex::new(Vec::new());
+
+/// Records kept: far more than the decoders of a process at a few sizes each.
+const MAX_REINIT_RECORDS: usize = 256;
 
 /// A picture's width and height as the decoder names them.
 type CodedSize = (u32, u32);
@@ -123,7 +126,12 @@ fn note_reinit(line: &str) {
     let mut counts = REINITS.lock().unwrap_or_else(PoisonError::into_inner);
     match counts.iter_mut().find(|(t, s, _)| *t == tid && *s == size) {
         Some((_, _, n)) => *n += 1,
-        None => counts.push((tid, size, 1)),
+        None => {
+            if counts.len() >= MAX_REINIT_RECORDS {
+                counts.remove(0);
+            }
+            counts.push((tid, size, 1));
+        }
     }
 }
 
@@ -149,71 +157,17 @@ fn current_thread_id() -> Option<i64> {
     None
 }
 
-#[cfg(feature = "ffmpeg-logs")]
 fn take_over() {
-    rtsp_stream_ffmpeg::route_ffmpeg_logs();
-    rtsp_stream_ffmpeg::on_decoder_reinit(note_reinit);
-}
-
-#[cfg(not(feature = "ffmpeg-logs"))]
-use quiet::take_over;
-
-#[cfg(not(feature = "ffmpeg-logs"))]
-mod quiet {
-    use std::ffi::{c_char, c_int, c_void};
-
-    unsafe extern "C" {
-        /// C's `vsnprintf`, its `va_list` taken as the one pointer-sized value FFmpeg passed.
-        fn vsnprintf(buf: *mut c_char, size: usize, fmt: *const c_char, ap: *mut c_void) -> c_int;
-    }
-
-    /// FFmpeg's log callback, formatting only a decoder's "Reinit context" line (for its
-    /// picture size) and writing nothing. Its fourth parameter (C's `va_list`) is passed as one
-    /// pointer-sized value on every ABI this crate builds for (a pointer to the argument area,
-    /// or the address of a copy where `va_list` is a larger struct), and is handed on
-    /// unchanged to `vsnprintf`, which takes it the same way.
-    extern "C" fn count_reinits(_: *mut c_void, _: c_int, fmt: *const c_char, args: *mut c_void) {
-        if fmt.is_null() {
-            return;
-        }
-        // SAFETY: FFmpeg passes a NUL-terminated format string.
-        let format = unsafe { std::ffi::CStr::from_ptr(fmt) };
-        if !format.to_bytes().starts_with(b"Reinit context to") {
-            return;
-        }
-        let mut line = [0 as c_char; 256];
-        // SAFETY: `fmt` and `args` are FFmpeg's own format and arguments, read once; vsnprintf
-        // writes at most `line.len()` bytes, always terminated.
-        let written = unsafe { vsnprintf(line.as_mut_ptr(), line.len(), fmt, args) };
-        let text = match written {
-            // SAFETY: terminated by vsnprintf.
-            0.. => unsafe { std::ffi::CStr::from_ptr(line.as_ptr()) }.to_string_lossy(),
-            _ => format.to_string_lossy(),
-        };
-        super::note_reinit(&text);
-    }
-
-    pub(crate) fn take_over() {
-        type Callback = extern "C" fn(*mut c_void, c_int, *const c_char, *mut c_void);
-        // libavutil is loaded by OpenCV's videoio, not linked by this crate (which needs no
-        // FFmpeg development files): its function is looked up in the process.
-        // SAFETY: dlsym with RTLD_DEFAULT and a NUL-terminated name only searches the loaded
-        // libraries; a non-null result is libavutil's
-        // `void av_log_set_callback(void (*)(void*, int, const char*, va_list))`, unchanged
-        // since FFmpeg 0.5, and the callback given to it matches that signature (above).
-        unsafe {
-            let symbol = libc::dlsym(libc::RTLD_DEFAULT, c"av_log_set_callback".as_ptr());
-            if !symbol.is_null() {
-                let set_callback: extern "C" fn(Option<Callback>) = std::mem::transmute(symbol);
-                set_callback(Some(count_reinits));
-            }
-        }
-    }
+    rtsp_stream_ffmpeg_log::route();
+    rtsp_stream_ffmpeg_log::on_decoder_reinit(note_reinit);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The records are process-wide: the tests that touch them take turns.
+    static SERIAL: Mutex<()> = Mutex::new(());
 
     #[test]
     fn the_size_is_read_from_a_reinit_line() {
@@ -228,6 +182,7 @@ mod tests {
 
     #[test]
     fn only_lines_of_the_decoder_at_another_size_count() {
+        let _turn = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
         // Ids no real thread has, so the process's own decoders do not interfere.
         let (decoder, opener, stranger) = (-101, -102, -103);
         let log = |tid: i64, line: &str| {
@@ -251,5 +206,19 @@ mod tests {
         assert_eq!(decoder_reinits(&tids, size), 1, "the decoder at a new size");
         OPENERS.lock().unwrap().retain(|&t| t != opener);
         REINITS.lock().unwrap().retain(|(t, _, _)| *t > 0);
+    }
+
+    #[test]
+    fn the_records_stay_bounded_however_many_sizes_come() {
+        let _turn = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
+        for w in 0..10_000u32 {
+            note_reinit(&format!(
+                "Reinit context to {}x480, pix_fmt: yuv420p",
+                16 + w
+            ));
+        }
+        let records = REINITS.lock().unwrap().len();
+        assert!(records <= MAX_REINIT_RECORDS, "{records}");
+        REINITS.lock().unwrap().retain(|(t, _, _)| *t < 0);
     }
 }

@@ -7,7 +7,9 @@ use crate::{LOG_TARGET, OpencvBackend, OpencvConfig};
 use opencv::core::Vector;
 use opencv::prelude::*;
 use opencv::videoio::{self, VideoCapture};
-use rtsp_stream_core::raw::{CaptureContext, OpenRequest};
+use rtsp_stream_core::raw::{
+    Abilities, CaptureContext, Description, OpenRequest, TlsRule, refuse_unverifiable_tls,
+};
 use rtsp_stream_core::{CaptureBackend, Result, Transport};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
@@ -51,7 +53,38 @@ impl CaptureBackend for OpencvBackend {
     type Capture = OpencvCapture;
     const NAME: &'static str = crate::NAME;
 
+    fn describe(_: &OpencvConfig) -> Description {
+        Description {
+            opens: |_| true,
+            opens_in_words: "URLs, files and device indices",
+            // The slowest to a first frame (BENCHMARKS.md).
+            auto_rank: Some(40),
+            opencv_apis: &[],
+            abilities: Abilities {
+                // `VideoCapture::open` returns false without a reason.
+                reports_authentication: false,
+                reports_rtsp_status: false,
+                // Its FFmpeg falls back from TCP to UDP by itself, without telling, and its
+                // transport is a process-wide setting.
+                reports_transport_fallback: false,
+                // A global lock around `avformat_open_input`.
+                opens_concurrently: false,
+                // `CAP_PROP_POS_MSEC` stays 0 for RTSP.
+                time_stamps: false,
+                // It converts with BT.601 whatever the stream declares.
+                follows_colour_matrix: false,
+                // Its FFmpeg cannot be told to check a certificate.
+                tls: TlsRule::CannotVerify { https: true },
+                // It tells a picture's size once it has decoded one.
+                refuses_size_before_decoding: false,
+                ..Abilities::ALL
+            },
+        }
+    }
+
     fn open(cfg: &OpencvConfig, req: &OpenRequest, _ctx: &CaptureContext) -> Result<OpencvCapture> {
+        // OpenCV's FFmpeg opens TLS with no way to ask it to check the certificate.
+        refuse_unverifiable_tls(req, crate::NAME, &["rtsps", "https"])?;
         Ok(open(cfg, req)?)
     }
 }

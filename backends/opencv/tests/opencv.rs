@@ -1,5 +1,7 @@
 //! What the OpenCV backend does beyond the shared suite: device indices, refused ports,
 //! transports it cannot honour, and the API choice.
+// The borrowing view of a frame as a `Mat` is an `unsafe fn`; its test calls it.
+#![allow(unsafe_code)]
 
 use rtsp_stream_core::{ErrorKind, Transport, VideoStream};
 use rtsp_stream_opencv::{CAP_ANY, OpencvBackend, OpencvConfig};
@@ -118,7 +120,9 @@ fn as_mat_is_the_frame_itself_without_a_copy() {
         .start()
         .unwrap();
         let frame = first_frame(&stream, &events);
-        let mat = frame.as_mat().unwrap();
+        // SAFETY: the view and everything read from it stay within this iteration, where
+        // `frame` lives; nothing writes through it.
+        let mat = unsafe { frame.as_mat() }.unwrap();
         assert_eq!((mat.cols(), mat.rows()), (320, 240));
         assert_eq!(mat.channels(), format.bytes_per_pixel() as i32);
         assert_eq!(
@@ -136,4 +140,48 @@ fn as_mat_is_the_frame_itself_without_a_copy() {
             assert_eq!(got, want, "{format} at ({x}, {y})");
         }
     }
+}
+
+/// `to_mat` is a copy of its own: OpenCV's safe calls on it (a transpose, a product, a
+/// `UMat`) make objects that share nothing with the frame, and they outlive it.
+#[test]
+fn to_mat_is_a_copy_that_outlives_the_frame() {
+    use opencv::core::{MatExprTraitConst, MatTraitConst, UMatTraitConst, Vec3b};
+    use rtsp_stream_opencv::FrameAsMat;
+    let (_serial, server) = default_server();
+    let events = EventRecorder::new();
+    let stream = rtsp_stream_testkit::conformance::builder::<OpencvBackend>(
+        &server.url(),
+        &OpencvConfig::default(),
+        &events,
+    )
+    .start()
+    .unwrap();
+    let frame = first_frame(&stream, &events);
+    let want: Vec<Vec<u8>> = [(0, 0), (17, 123), (319, 239)]
+        .iter()
+        .map(|&(x, y)| frame.pixel(x, y).to_vec())
+        .collect();
+    let mat = frame.to_mat().unwrap();
+    assert_ne!(mat.data(), frame.data().as_ptr(), "a copy");
+    let transposed = mat.t().unwrap().to_mat().unwrap();
+    let umat = mat
+        .get_umat(
+            opencv::core::AccessFlag::ACCESS_READ,
+            opencv::core::UMatUsageFlags::USAGE_DEFAULT,
+        )
+        .unwrap();
+    drop(frame);
+    stream.stop();
+    drop(stream);
+    for (i, &(x, y)) in [(0, 0), (17, 123), (319, 239)].iter().enumerate() {
+        let at = |m: &opencv::core::Mat, r: i32, c: i32| m.at_2d::<Vec3b>(r, c).unwrap().0.to_vec();
+        assert_eq!(at(&mat, y, x), want[i], "the copy at ({x}, {y})");
+        assert_eq!(
+            at(&transposed, x, y),
+            want[i],
+            "its transpose at ({y}, {x})"
+        );
+    }
+    assert_eq!((umat.cols(), umat.rows()), (320, 240));
 }

@@ -2,7 +2,7 @@
 //! fault proxy).
 //!
 //! OpenCV hides what the other backends report, so four scenarios assert the best available
-//! behaviour (see `Abilities`):
+//! behaviour (its `describe()` declares what it lacks):
 //! - `VideoCapture::open` returns false without a reason: a wrong password and an unknown path
 //!   are transient failures given up after `max_reconnect_attempts`, not typed errors;
 //! - its FFmpeg reader falls back from TCP to UDP by itself (`rtsp_flags=prefer_tcp`) without
@@ -13,19 +13,5 @@
 //! - `CAP_PROP_POS_MSEC`, its only time stamp, stays 0 for RTSP: frames carry none.
 
 use rtsp_stream_opencv::{OpencvBackend, OpencvConfig};
-use rtsp_stream_testkit::conformance::Abilities;
 
-rtsp_stream_testkit::conformance_tests!(
-    OpencvBackend,
-    OpencvConfig::default(),
-    Abilities {
-        reports_authentication: false,
-        reports_rtsp_status: false,
-        reports_transport_fallback: false,
-        opens_concurrently: false,
-        time_stamps: false,
-        // OpenCV converts with BT.601 whatever the stream declares.
-        follows_colour_matrix: false,
-        ..Abilities::ALL
-    }
-);
+rtsp_stream_testkit::conformance_tests!(OpencvBackend, OpencvConfig::default());

@@ -1,9 +1,10 @@
 //! A playing session: access units from retina, decoded and converted into the lent buffer.
 
+use crate::codec::VideoCodec;
 use crate::colour::Colour;
 use crate::decode::{Decoded, Decoder};
 use crate::error::RetinaError;
-use crate::session::{self, Opened, VideoCodec, interruptible};
+use crate::session::{self, Opened, interruptible};
 use futures_util::StreamExt;
 use retina::client::{Demuxed, SessionGroup};
 use retina::codec::{CodecItem, ParametersRef, VideoFrame, VideoParametersCodec};
@@ -103,6 +104,25 @@ impl RetinaCapture {
         }
     }
 
+    /// Refuses a picture size over the stream's limit, as the stream's parameters and the
+    /// unit's own parameter sets declare it.
+    fn check_declared_size(&self, data: &[u8], sink: &FrameSink<'_>) -> Result<(), RetinaError> {
+        let from_parameters = self.session.as_ref().and_then(|s| {
+            match s.streams().get(self.stream_index)?.parameters()? {
+                ParametersRef::Video(v) => Some(v.pixel_dimensions()),
+                _ => None,
+            }
+        });
+        let in_unit = match self.codec {
+            VideoCodec::H264 => crate::colour::declared_size(data),
+            _ => None,
+        };
+        for (w, h) in [from_parameters, in_unit].into_iter().flatten() {
+            sink.check_size(w, h)?;
+        }
+        Ok(())
+    }
+
     /// The next access unit of the video track.
     fn next_unit(&mut self, ctx: &CaptureContext) -> Result<VideoFrame, RetinaError> {
         let session = self.session.as_mut().ok_or(RetinaError::SessionEnded)?;
@@ -141,6 +161,11 @@ impl RetinaCapture {
             let key = unit.is_random_access_point();
             if unit.has_new_parameters() {
                 self.read_colour();
+            }
+            // A picture too large is refused before the decoder sees its parameter sets (and
+            // allocates for them): those retina read, and those inside the unit itself.
+            if key || unit.has_new_parameters() {
+                self.check_declared_size(unit.data(), sink)?;
             }
             if self.waiting_for_key && !key {
                 continue;

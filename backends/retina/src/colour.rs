@@ -45,3 +45,38 @@ impl Colour {
         }
     }
 }
+
+/// The picture size the H.264 SPS units inside an access unit (Annex B) declare, the largest
+/// if there are several: what a decoder would allocate for. `None` without a readable SPS.
+pub(crate) fn declared_size(unit: &[u8]) -> Option<(u32, u32)> {
+    annex_b_units(unit)
+        .filter(|nal| nal.first().is_some_and(|b| b & 0x1f == 7))
+        .filter_map(|nal| {
+            let sps = SeqParameterSet::from_bits(RefNal::new(nal, &[], true).rbsp_bits()).ok()?;
+            sps.pixel_dimensions().ok()
+        })
+        .max_by_key(|&(w, h)| u64::from(w) * u64::from(h))
+}
+
+/// The NAL units of an Annex B access unit, without start codes.
+fn annex_b_units(data: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = data;
+    std::iter::from_fn(move || {
+        loop {
+            let start = rest.windows(3).position(|w| w == [0, 0, 1])? + 3;
+            rest = &rest[start..];
+            let end = rest
+                .windows(3)
+                .position(|w| w == [0, 0, 1])
+                .unwrap_or(rest.len());
+            let mut nal = &rest[..end];
+            while nal.last() == Some(&0) {
+                nal = &nal[..nal.len() - 1];
+            }
+            rest = &rest[end..];
+            if !nal.is_empty() {
+                return Some(nal);
+            }
+        }
+    })
+}

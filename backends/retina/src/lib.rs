@@ -26,10 +26,12 @@
 //!   H.265 (retina's H.265 depacketizer is young: best effort) and MJPEG with libavcodec. A
 //!   codec the chosen decoder cannot decode is a permanent `Unsupported` error naming the
 //!   decoder that could.
-#![deny(missing_docs)]
+// Unsafe code here: libavcodec's log routing takes FFmpeg's C functions.
+#![allow(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod capture;
+mod codec;
 mod colour;
 mod decode;
 mod error;

@@ -3,7 +3,9 @@
 use crate::capture::RetinaCapture;
 use crate::decode::Decoder;
 use crate::{RetinaBackend, RetinaConfig, session};
-use rtsp_stream_core::raw::{CaptureContext, OpenRequest, open_with_transport};
+use rtsp_stream_core::raw::{
+    Abilities, CaptureContext, Description, OpenRequest, TlsRule, open_with_transport,
+};
 use rtsp_stream_core::{CaptureBackend, Error, ErrorKind, Result, Transport};
 
 impl CaptureBackend for RetinaBackend {
@@ -11,7 +13,27 @@ impl CaptureBackend for RetinaBackend {
     type Capture = RetinaCapture;
     const NAME: &'static str = crate::NAME;
 
+    fn describe(cfg: &RetinaConfig) -> Description {
+        Description {
+            opens: |source| source.scheme().as_deref() == Some("rtsp"),
+            opens_in_words: "rtsp:// only",
+            // The lowest latency for the lowest CPU (BENCHMARKS.md), but RTSP only.
+            auto_rank: Some(10),
+            opencv_apis: &[],
+            abilities: Abilities {
+                reads_files: false,
+                // openh264 decodes H.264 only; libavcodec decodes the others too.
+                other_codecs: cfg.decoder != crate::RetinaDecoder::OpenH264,
+                // retina 0.4 has no TLS.
+                tls: TlsRule::None,
+                ..Abilities::ALL
+            },
+        }
+    }
+
     fn open(cfg: &RetinaConfig, req: &OpenRequest, ctx: &CaptureContext) -> Result<RetinaCapture> {
+        // retina's own log lines quote URLs (secret parameters included) and camera text.
+        retina::set_log_scrubber(rtsp_stream_core::raw::redact_everywhere);
         // A runtime of the capture thread's own: no threads, and nothing shared with the
         // application's runtime, whichever it runs.
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -31,7 +53,7 @@ impl CaptureBackend for RetinaBackend {
                 .block_on(session::open(req, ctx, transport, cfg.decoder))
                 .map_err(Error::from)
         })?;
-        let decoder = Decoder::new(cfg.decoder, opened.codec)?;
+        let decoder = Decoder::new(cfg.decoder, opened.codec, req.options().max_frame_pixels)?;
         let teardown_budget = req.options().stop_timeout / 4;
         Ok(RetinaCapture::new(
             runtime,

@@ -2,6 +2,7 @@
 //! the video track, PLAY; every await interruptible by the stream.
 
 use crate::RetinaDecoder;
+use crate::codec::VideoCodec;
 use crate::error::RetinaError;
 use retina::client::{
     Credentials, Demuxed, InitialSequenceNumberPolicy, PlayOptions, SessionGroup, SessionOptions,
@@ -15,34 +16,6 @@ use std::net::{IpAddr, ToSocketAddrs};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-
-/// The codecs this backend knows how to hand to a decoder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum VideoCodec {
-    H264,
-    H265,
-    Mjpeg,
-}
-
-impl VideoCodec {
-    fn from_encoding(name: &str) -> Option<Self> {
-        match name.to_ascii_lowercase().as_str() {
-            "h264" => Some(VideoCodec::H264),
-            "h265" => Some(VideoCodec::H265),
-            "jpeg" => Some(VideoCodec::Mjpeg),
-            _ => None,
-        }
-    }
-
-    /// The stream's name for the codec (as every backend reports it).
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            VideoCodec::H264 => "h264",
-            VideoCodec::H265 => "hevc",
-            VideoCodec::Mjpeg => "mjpeg",
-        }
-    }
-}
 
 /// A playing session and what DESCRIBE said about its video track.
 pub(crate) struct Opened {

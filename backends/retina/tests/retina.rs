@@ -177,3 +177,172 @@ fn clients_joining_a_shared_media_stay_connected() {
         }
     }
 }
+
+/// A camera that announces a body of 4 GB and sends it without end, or a header line
+/// without end: retina's buffering is bounded, so the attempt fails at once with an error (not
+/// at the open deadline) and memory does not grow with what the camera sends.
+#[test]
+fn what_a_camera_sends_is_buffered_within_bounds() {
+    use rtsp_stream_testkit::process::rss_bytes;
+    use rtsp_stream_testkit::{HostilePeer, Hostility};
+    let _serial = serial();
+    for hostility in [Hostility::EndlessBody, Hostility::HugeHeader(256 << 20)] {
+        let peer = HostilePeer::start(vec![hostility.clone()]).unwrap();
+        let before = rss_bytes(None);
+        let events = EventRecorder::new();
+        let stream = builder::<RetinaBackend>(&peer.url(), &RetinaConfig::default(), &events)
+            .open_timeout(Duration::from_secs(60))
+            .max_reconnect_attempts(1)
+            .start()
+            .unwrap();
+        let started = std::time::Instant::now();
+        let error = events.gave_up(PATIENCE);
+        let took = started.elapsed();
+        let grew = rss_bytes(None).saturating_sub(before);
+        stream.stop();
+        assert!(
+            took < Duration::from_secs(10),
+            "{hostility:?}: {took:?} ({error})"
+        );
+        assert!(
+            error.message().contains("message-too-large")
+                || error.message().contains("larger than"),
+            "{hostility:?}: {error}"
+        );
+        assert!(
+            grew < 64 << 20,
+            "{hostility:?}: RSS grew by {} MB",
+            grew >> 20
+        );
+    }
+}
+
+/// A request no server can take (a path of 100 KB) is answered with `400 Bad Request`, or the
+/// server closes the connection: either way the stream gives up at once, with no retry.
+#[test]
+fn a_request_the_server_refuses_as_bad_is_not_retried() {
+    let _serial = serial();
+    let server = TestServer::start(ServerOptions::default()).unwrap();
+    let url = format!("{}/{}", server.url(), "x".repeat(100 * 1024));
+    let events = EventRecorder::new();
+    let stream = builder::<RetinaBackend>(&url, &RetinaConfig::default(), &events)
+        .max_reconnect_attempts(3)
+        .start()
+        .unwrap();
+    let error = events.gave_up(PATIENCE);
+    stream.stop();
+    assert!(!error.is_transient(), "{error}");
+    assert_eq!(
+        events.count("connecting"),
+        1,
+        "{:?}: {error}",
+        events.names()
+    );
+}
+
+/// retina's libavcodec decoder, fed broken access units (a camera over UDP losing packets,
+/// joined between key frames), writes nothing to standard error: libavcodec's complaints reach
+/// the `log` sink under `rtsp_stream::ffmpeg`, scrubbed. In a child process, whose standard
+/// error is the decoder's only way past the logger.
+#[cfg(feature = "ffmpeg")]
+#[test]
+fn libavcodec_complaints_reach_the_log_not_stderr() {
+    const CHILD: &str = "RETINA_LIBAV_LOG_CHILD";
+    const PASSWORD: &str = "Zq9-libav-secret";
+    if std::env::var_os(CHILD).is_some() {
+        libav_log_child(PASSWORD);
+        return;
+    }
+    let _serial = serial();
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "libavcodec_complaints_reach_the_log_not_stderr",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD, "1")
+        .output()
+        .expect("the child runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "child failed:\n{stdout}\n{stderr}");
+    // The decoder's complaints about the damaged slices, at warning level or above.
+    let complaints = stdout
+        .lines()
+        .filter(|l| {
+            l.starts_with("RECORD WARN rtsp_stream::ffmpeg ")
+                || l.starts_with("RECORD ERROR rtsp_stream::ffmpeg ")
+        })
+        .count();
+    assert!(
+        complaints > 0,
+        "no complaint of libavcodec reached the log sink:\n{stdout}"
+    );
+    // libavcodec's own format, `[h264 @ 0x…] …`, is what it writes when nobody routes it.
+    assert!(
+        !stderr.contains(" @ 0x"),
+        "libavcodec wrote to stderr:\n{stderr}"
+    );
+    for text in [&*stdout, &*stderr] {
+        assert!(
+            !text.contains(PASSWORD),
+            "the password was printed:\n{text}"
+        );
+    }
+}
+
+#[cfg(feature = "ffmpeg")]
+fn libav_log_child(password: &str) {
+    use rtsp_stream_testkit::camera::{Auth, AuthKind, CameraServer, Impairment, Scenario};
+    use rtsp_stream_testkit::content::ContentSpec;
+
+    struct Recorder;
+    impl log::Log for Recorder {
+        fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+            true
+        }
+        fn log(&self, record: &log::Record<'_>) {
+            let text = record.args().to_string().replace(['\n', '\r'], " ");
+            println!("RECORD {} {} {text}", record.level(), record.target());
+        }
+        fn flush(&self) {}
+    }
+    log::set_logger(&Recorder).expect("the only logger");
+    log::set_max_level(log::LevelFilter::Trace);
+
+    let mut scenario = Scenario::new(ContentSpec::camera(320, 240, 15, 300));
+    scenario.auth = Some(Auth {
+        kind: AuthKind::Digest,
+        user: "viewer".into(),
+        password: password.into(),
+        ask_again_after: None,
+        stale_after: None,
+    });
+    scenario.start_at_key_frame = false;
+    scenario.impairment = Impairment {
+        drop: 0.02,
+        corrupt: 0.2,
+        seed: 7,
+        ..Impairment::default()
+    };
+    let camera = CameraServer::start(scenario).expect("the camera starts");
+    let url = camera
+        .url()
+        .replace("rtsp://", &format!("rtsp://viewer:{password}@"));
+    let events = EventRecorder::new();
+    let stream = builder::<RetinaBackend>(
+        &url,
+        &RetinaConfig::with_decoder(RetinaDecoder::Libavcodec),
+        &events,
+    )
+    .transport(rtsp_stream_core::Transport::Udp)
+    .start()
+    .expect("the stream starts");
+    // Frames decode between the broken ones; a few seconds of losses are plenty.
+    wait_until(PATIENCE, "decode errors and frames", || {
+        let stats = stream.stats();
+        stats.decode_errors >= 3 && stats.frames_decoded >= 15
+    });
+    stream.stop();
+}

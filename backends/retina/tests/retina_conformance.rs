@@ -3,17 +3,10 @@
 //! only: those scenarios check the refusal instead.
 
 use rtsp_stream_retina::{RetinaBackend, RetinaConfig};
-use rtsp_stream_testkit::conformance::Abilities;
-
-const OPENH264: Abilities = Abilities {
-    reads_files: false,
-    other_codecs: false,
-    ..Abilities::ALL
-};
 
 mod openh264 {
     use super::*;
-    rtsp_stream_testkit::conformance_tests!(RetinaBackend, RetinaConfig::default(), OPENH264);
+    rtsp_stream_testkit::conformance_tests!(RetinaBackend, RetinaConfig::default());
 
     #[test]
     fn group_rides_out_faults() {
@@ -29,13 +22,8 @@ mod libavcodec {
     use super::*;
     use rtsp_stream_retina::RetinaDecoder;
 
-    const LIBAVCODEC: Abilities = Abilities {
-        reads_files: false,
-        ..Abilities::ALL
-    };
     rtsp_stream_testkit::conformance_tests!(
         RetinaBackend,
-        RetinaConfig::with_decoder(RetinaDecoder::Libavcodec),
-        LIBAVCODEC
+        RetinaConfig::with_decoder(RetinaDecoder::Libavcodec)
     );
 }

@@ -33,7 +33,6 @@
 //! [`ErrorKind::DeviceMissing`]: rtsp_stream_core::ErrorKind::DeviceMissing
 //! [`ErrorKind::DeviceBusy`]: rtsp_stream_core::ErrorKind::DeviceBusy
 //! [`ErrorKind::Unsupported`]: rtsp_stream_core::ErrorKind::Unsupported
-#![deny(missing_docs)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

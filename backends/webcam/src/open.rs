@@ -4,13 +4,38 @@ use crate::capture::WebcamCapture;
 use crate::device::DeviceError;
 use crate::select::{Identity, Selector, choose_mode};
 use crate::{WebcamBackend, WebcamConfig};
-use rtsp_stream_core::raw::{CaptureContext, OpenRequest, plausible_fps};
+use rtsp_stream_core::raw::{
+    Abilities, CaptureContext, Description, OpenRequest, TlsRule, plausible_fps,
+};
 use rtsp_stream_core::{CaptureBackend, Result, StreamProps};
 
 impl CaptureBackend for WebcamBackend {
     type Config = WebcamConfig;
     type Capture = WebcamCapture;
     const NAME: &'static str = crate::NAME;
+
+    fn describe(_: &WebcamConfig) -> Description {
+        Description {
+            opens: |source| source.is_local_device(),
+            opens_in_words: "local cameras only (an index, /dev/video*, /dev/v4l/…)",
+            auto_rank: Some(50),
+            opencv_apis: &[200], // cv2.CAP_V4L2
+            abilities: Abilities {
+                // Not a network source: nothing to authenticate, no RTSP, no transport.
+                reports_authentication: false,
+                reports_rtsp_status: false,
+                reports_transport_fallback: false,
+                time_stamps: false,
+                reads_files: false,
+                // Cameras hand out MJPEG, YUYV or NV12, not streams of a codec.
+                other_codecs: false,
+                // The colour rule by height: cameras declare no matrix.
+                follows_colour_matrix: false,
+                tls: TlsRule::None,
+                ..Abilities::ALL
+            },
+        }
+    }
 
     fn open(cfg: &WebcamConfig, req: &OpenRequest, ctx: &CaptureContext) -> Result<WebcamCapture> {
         let (config, request) = (cfg, req);

@@ -2,10 +2,11 @@
 
 use crate::backend::{Capture, CaptureBackend, ReadStatus};
 use crate::context::CaptureContext;
+use crate::description::Description;
 use crate::error::{Error, ErrorKind, Result};
 use crate::frame::{FrameSink, PixelFormat, StreamProps};
-use crate::options::Transport;
 use crate::request::OpenRequest;
+use crate::transport::Transport;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -51,6 +52,10 @@ pub enum MockStep {
     },
     /// A read reports the end of the source.
     EndOfStream,
+    /// A read panics with this message (`{url}` in it is replaced by the source with its
+    /// credentials, as a careless decoder would print it): for tests of the stream's
+    /// containment of backend panics.
+    Panic(String),
 }
 
 impl MockStep {
@@ -215,6 +220,11 @@ impl MockScript {
         self.push(MockStep::Resize { width, height })
     }
 
+    /// Appends: a read panics with `message` (see [`MockStep::Panic`]).
+    pub fn panic(&self, message: impl Into<String>) -> &Self {
+        self.push(MockStep::Panic(message.into()))
+    }
+
     /// Appends: the source ends.
     pub fn end_of_stream(&self) -> &Self {
         self.push(MockStep::EndOfStream)
@@ -376,12 +386,23 @@ pub struct MockCapture {
     props: StreamProps,
     bgr: [u8; 3],
     frames_made: u64,
+    /// The source with its credentials, for `Panic` messages.
+    url: String,
 }
 
 impl CaptureBackend for MockBackend {
     type Config = MockConfig;
     type Capture = MockCapture;
     const NAME: &'static str = NAME;
+
+    fn describe(_: &MockConfig) -> Description {
+        Description {
+            opens_in_words: "any source, as its script says",
+            // Tests ask for the mock by name; it never stands in for a decoder.
+            auto_rank: None,
+            ..Description::new()
+        }
+    }
 
     fn open(cfg: &MockConfig, request: &OpenRequest, ctx: &CaptureContext) -> Result<MockCapture> {
         let (config, script) = (cfg, &cfg.script);
@@ -394,6 +415,7 @@ impl CaptureBackend for MockBackend {
                 },
                 bgr: config.bgr,
                 frames_made: 0,
+                url: request.url_with_credentials(),
             }),
             // Echoes the URL with its password, as real decoders do, so that tests prove the
             // stream scrubs backend messages.
@@ -438,6 +460,9 @@ impl Capture for MockCapture {
                     self.props.height = height;
                 }
                 Some(MockStep::EndOfStream) => return Ok(ReadStatus::EndOfStream),
+                Some(MockStep::Panic(message)) => {
+                    panic!("{}", message.replace("{url}", &self.url));
+                }
                 Some(MockStep::Hang) => return Err(self.script.block_until_released()),
                 Some(MockStep::Hold) => {
                     if !self.script.wait_at_hold(ctx) {

@@ -3,12 +3,17 @@
 mod params;
 mod parse;
 mod percent;
+mod registry;
+mod text;
 
 use crate::error::{Error, ErrorKind};
-use params::{redact_loose, redact_pairs, redact_path};
+use params::{redact_pairs, redact_path};
 use parse::Parts;
-use percent::{percent_decode, percent_encode};
+use percent::{base64_encode, percent_decode, percent_encode};
+pub(crate) use registry::Registration;
+pub use registry::redact_everywhere;
 use std::fmt;
+pub use text::redact_text;
 
 const MASK: &str = "***";
 
@@ -100,13 +105,10 @@ impl SourceUrl {
         redacted.push_str(parts.scheme);
         // Either reading's password is a secret, whichever is used.
         if let Some(at) = parts.after_last_at {
-            let userinfo = &raw[parts.scheme.len()..at - 1];
-            if let Some((_, password)) = userinfo.split_once(':') {
-                push_secret(&mut secrets, password);
-            }
+            userinfo_secrets(&mut secrets, &raw[parts.scheme.len()..at - 1]);
         }
-        if let Some((_, password)) = parts.userinfo.and_then(|u| u.split_once(':')) {
-            push_secret(&mut secrets, password);
+        if let Some(userinfo) = parts.userinfo {
+            userinfo_secrets(&mut secrets, userinfo);
         }
         let rest_start = match (parts.userinfo, parts.after_last_at) {
             // The user-info read unambiguously, and no other `@` after it.
@@ -294,21 +296,30 @@ impl SourceUrl {
         Ok(())
     }
 
-    /// Adds a secret that [`redact`](SourceUrl::redact) must also remove (a password given
-    /// apart from the URL).
-    pub(crate) fn add_secret(&mut self, secret: &str) {
-        push_secret(&mut self.secrets, secret);
+    /// Adds credentials given apart from the URL: [`redact`](SourceUrl::redact) must also
+    /// remove their password, in every form.
+    pub(crate) fn add_credentials(&mut self, credentials: &Credentials) {
+        let password = credentials.password.expose();
+        push_secret(&mut self.secrets, password);
+        if !password.is_empty() {
+            push_secret(
+                &mut self.secrets,
+                &basic_auth(&credentials.username, password),
+            );
+        }
+    }
+
+    /// Every form of every secret of this source, longest first (what the process-wide
+    /// registry holds while a request for it lives).
+    pub(crate) fn secrets(&self) -> &[String] {
+        &self.secrets
     }
 
     /// Removes this source's secrets from any text: a message of a decoder, which often
     /// echoes the URL it was given. Also redacts any other URL user-info in the text.
     pub fn redact(&self, text: &str) -> String {
         let mut out = redact_text(text);
-        for secret in &self.secrets {
-            if out.contains(secret.as_str()) {
-                out = out.replace(secret.as_str(), MASK);
-            }
-        }
+        mask_secrets(&mut out, self.secrets.iter().map(String::as_str));
         out
     }
 }
@@ -326,11 +337,11 @@ fn redact_rest(rest: &str, secrets: &mut Vec<String>) -> String {
     let mut out = redact_path(path, secrets);
     if let Some(query) = query {
         out.push('?');
-        out.push_str(&redact_pairs(query, '&', secrets));
+        out.push_str(&redact_pairs(query, &['&', ';'], secrets));
     }
     if let Some(fragment) = fragment {
         out.push('#');
-        out.push_str(&redact_pairs(fragment, '&', secrets));
+        out.push_str(&redact_pairs(fragment, &['&', ';'], secrets));
     }
     out
 }
@@ -365,58 +376,57 @@ impl From<&String> for SourceUrl {
     }
 }
 
-/// Redacts every URL user-info (with or without a scheme) and every secret-looking parameter
-/// value (`password=`, `token=` …) found anywhere in `text`. Used on decoder log lines, which
-/// echo URLs.
-pub fn redact_text(text: &str) -> String {
-    if !text.contains("://") && !text.contains('=') && !text.contains('@') {
-        return text.to_owned();
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    // Each word (up to white space or a quote) that is a URL, or `user:password@host`.
-    while !rest.is_empty() {
-        let start = rest
-            .find(|c: char| !(c.is_whitespace() || "\"'<>".contains(c)))
-            .unwrap_or(rest.len());
-        out.push_str(&rest[..start]);
-        rest = &rest[start..];
-        let end = rest
-            .find(|c: char| c.is_whitespace() || "\"'<>".contains(c))
-            .unwrap_or(rest.len());
-        let word = &rest[..end];
-        if word.contains("://") || word.contains('@') {
-            let scheme_at = word.find("://").map_or(0, |i| {
-                // "'rtsp://…" inside a longer word: the URL starts at its scheme's first letter.
-                word[..i]
-                    .rfind(|c: char| !(c.is_ascii_alphanumeric() || "+-.".contains(c)))
-                    .map_or(0, |j| j + 1)
-            });
-            out.push_str(&word[..scheme_at]);
-            out.push_str(SourceUrl::new(&word[scheme_at..]).redacted());
-        } else {
-            out.push_str(word);
+/// Replaces every occurrence of every secret in `text` by the mask, round after round while
+/// a mask completes a secret again (a secret holding `*`, or one masked inside another: masking
+/// `B` in `A…B*` may leave `A…***`, which holds a secret `A…*`). Every round shortens the text
+/// or leaves it unchanged, so a few rounds reach the fixed point; text that still holds a
+/// secret after them is withheld whole.
+pub(crate) fn mask_secrets<'a>(text: &mut String, secrets: impl Iterator<Item = &'a str> + Clone) {
+    for _ in 0..16 {
+        let mut masked = false;
+        for secret in secrets.clone() {
+            if text.contains(secret) {
+                *text = text.replace(secret, MASK);
+                masked = true;
+            }
         }
-        rest = &rest[end..];
+        if !masked {
+            return;
+        }
     }
-    if out.contains('=') {
-        out = redact_loose(&out);
+    if secrets.clone().any(|secret| text.contains(secret)) {
+        *text = WITHHELD.to_owned();
     }
-    out
+}
+
+/// What replaces a text whose masks keep forming a secret again.
+const WITHHELD: &str = "[text withheld: masking its secrets formed new ones]";
+
+/// The secrets of one reading of a user-info: its password, and `user:password` in base64
+/// (what HTTP Basic authentication sends, and a decoder may log), both percent-decoded.
+fn userinfo_secrets(secrets: &mut Vec<String>, userinfo: &str) {
+    if let Some((user, password)) = userinfo.split_once(':') {
+        secrets.push(password.to_owned());
+        if !password.is_empty() {
+            secrets.push(basic_auth(&percent_decode(user), &percent_decode(password)));
+        }
+    }
+}
+
+fn basic_auth(user: &str, password: &str) -> String {
+    base64_encode(format!("{user}:{password}").as_bytes())
 }
 
 fn push_secret(secrets: &mut Vec<String>, secret: &str) {
-    // Very short secrets would mask unrelated text; they are still removed from URLs by
-    // structure, just not by text search.
-    if secret.len() < 3 || secret == MASK {
-        return;
-    }
+    // Very short forms would mask unrelated text; they are still removed from URLs by
+    // structure, just not by text search. Each form counts on its own: a password of one
+    // multi-byte character is six bytes percent-encoded.
     for form in [
         secret.to_owned(),
         percent_decode(secret),
         percent_encode(secret),
     ] {
-        if !secrets.contains(&form) {
+        if form.len() >= 3 && form != MASK && !secrets.contains(&form) {
             secrets.push(form);
         }
     }

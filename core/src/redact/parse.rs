@@ -29,13 +29,14 @@ pub(super) struct Parts<'a> {
 
 impl<'a> Parts<'a> {
     pub(super) fn split(raw: &'a str) -> Parts<'a> {
+        // An empty scheme counts: "://user:password@host", as text quotes a URL whose scheme
+        // was cut off, is read as a URL (its user-info masked), not as a path.
         let scheme_len = raw
             .find("://")
             .filter(|&i| {
-                i > 0
-                    && raw[..i]
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+                raw[..i]
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
             })
             .map_or(0, |i| i + 3);
         let scheme = &raw[..scheme_len];
@@ -94,18 +95,22 @@ fn greedy_userinfo_end(after: &str) -> Option<usize> {
     (plausible_host_port(host) && user_plausible).then_some(at)
 }
 
-/// `name:secret@host…` at the start of a source without a scheme.
+/// `name:secret@host…` at the start of a source without a scheme: the last `@` followed by a
+/// plausible host (not merely the last `@`, so that text holding such a source reads the same
+/// once a later `@` has been masked).
 fn schemeless_userinfo(raw: &str) -> Option<&str> {
-    let at = raw.rfind('@')?;
-    let userinfo = &raw[..at];
-    let (user, _) = userinfo.split_once(':')?;
-    let rest = &raw[at + 1..];
-    let host = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
-    let plausible = !user.is_empty()
-        && !user.contains(['/', '\\', '@'])
-        && !user.contains(char::is_whitespace)
-        && plausible_host_port(host);
-    plausible.then_some(userinfo)
+    let (user, _) = raw.split_once(':')?;
+    if user.is_empty() || user.contains(['/', '\\', '@']) || user.contains(char::is_whitespace) {
+        return None;
+    }
+    raw.rmatch_indices('@')
+        .map(|(at, _)| at)
+        .filter(|&at| at > user.len())
+        .find(|&at| {
+            let rest = &raw[at + 1..];
+            plausible_host_port(&rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())])
+        })
+        .map(|at| &raw[..at])
 }
 
 /// A host name, IPv4 address or bracketed IPv6 address, with an optional port of 1–65535.

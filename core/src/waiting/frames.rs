@@ -1,12 +1,30 @@
 //! Frames one after another: a blocking iterator, a future and a stream.
 
-use super::EndReason;
+use super::{EndReason, WaitError};
 use crate::frame::Frame;
-use crate::worker::Shared;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Instant;
+
+/// Where the waiting forms take a stream's frames from (its slot), kept alive by whoever holds
+/// it: a `Frames` iterator outlives neither the frames it can still yield nor the end.
+pub(crate) trait FrameSource: Send + Sync {
+    /// Blocks until a frame newer than `after_seq` exists, the stream ends or `deadline`
+    /// passes.
+    fn wait_next(&self, after_seq: u64, deadline: Option<Instant>)
+    -> Result<Arc<Frame>, WaitError>;
+    /// The same as a poll, registering the task's waker under `key`.
+    fn poll_next(
+        &self,
+        after_seq: u64,
+        key: &mut Option<usize>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Arc<Frame>, EndReason>>;
+    /// Unregisters the waker under `key`, if any.
+    fn forget_waker(&self, key: &mut Option<usize>);
+}
 
 /// The frames of a stream as a blocking iterator, from
 /// [`VideoStream::frames`](crate::VideoStream::frames).
@@ -17,13 +35,13 @@ use std::task::{Context, Poll};
 /// the frames still in the slot; [`end_reason`](Frames::end_reason) then says why. It does not
 /// keep the stream running: dropping the `VideoStream` stops it and ends the iterator.
 pub struct Frames {
-    shared: Arc<Shared>,
+    shared: Arc<dyn FrameSource>,
     after_seq: u64,
     end: Option<EndReason>,
 }
 
 impl Frames {
-    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+    pub(crate) fn new(shared: Arc<dyn FrameSource>) -> Self {
         Frames {
             shared,
             after_seq: 0,
@@ -44,17 +62,17 @@ impl Iterator for Frames {
         if self.end.is_some() {
             return None;
         }
-        match self.shared.slot.wait_next(self.after_seq, None) {
+        match self.shared.wait_next(self.after_seq, None) {
             Ok(frame) => {
                 self.after_seq = frame.seq();
                 Some(frame)
             }
-            Err(super::WaitError::Ended(reason)) => {
+            Err(WaitError::Ended(reason)) => {
                 self.end = Some(reason);
                 None
             }
             // Without a deadline only the end stops the wait.
-            Err(super::WaitError::Timeout) => None,
+            Err(WaitError::Timeout) => None,
         }
     }
 }
@@ -77,13 +95,13 @@ impl std::fmt::Debug for Frames {
 /// wrap it in the runtime's (`tokio::time::timeout`). Dropping it unregisters its waker.
 #[must_use = "futures do nothing unless awaited"]
 pub struct NextFrame {
-    shared: Arc<Shared>,
+    shared: Arc<dyn FrameSource>,
     after_seq: u64,
     key: Option<usize>,
 }
 
 impl NextFrame {
-    pub(crate) fn new(shared: Arc<Shared>, after_seq: u64) -> Self {
+    pub(crate) fn new(shared: Arc<dyn FrameSource>, after_seq: u64) -> Self {
         NextFrame {
             shared,
             after_seq,
@@ -97,15 +115,13 @@ impl Future for NextFrame {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        this.shared
-            .slot
-            .poll_next(this.after_seq, &mut this.key, cx)
+        this.shared.poll_next(this.after_seq, &mut this.key, cx)
     }
 }
 
 impl Drop for NextFrame {
     fn drop(&mut self) {
-        self.shared.slot.forget_waker(&mut self.key);
+        self.shared.forget_waker(&mut self.key);
     }
 }
 
@@ -130,7 +146,7 @@ pub struct FrameStream {
 }
 
 impl FrameStream {
-    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+    pub(crate) fn new(shared: Arc<dyn FrameSource>) -> Self {
         FrameStream {
             next: NextFrame::new(shared, 0),
             end: None,

@@ -16,6 +16,7 @@ pub use frames::{FrameStream, Frames, NextFrame};
 pub use stop::StopFuture;
 
 pub(crate) use events::Subscribers;
+pub(crate) use frames::FrameSource;
 pub(crate) use stop::Completion;
 pub(crate) use wakers::WakerSlab;
 

@@ -5,6 +5,7 @@ use crate::backend::{Capture, CaptureBackend, ReadStatus};
 use crate::context::CaptureContext;
 use crate::error::{Error, ErrorKind};
 use crate::frame::{FrameSink, StreamProps, check_frame_size};
+use crate::panic::panic_text;
 use crate::pool::Lent;
 use crate::wake::WakeSignal;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -29,8 +30,13 @@ pub(crate) enum Message {
 
 /// The mailbox from a capture thread to the supervisor. Only rare things go through it
 /// (opened, first frame, resize, the end); frames go straight to the slot.
+///
+/// Bounded without ever blocking the capture thread or losing a state change: a connection
+/// posts at most one `Opened`, one `FirstFrame` and one end, and a resize waiting to be taken
+/// is replaced by a newer one (counted), so the box never holds more than four messages
+/// however fast a camera changes its picture size.
 pub(crate) struct Link {
-    messages: Mutex<Vec<Message>>,
+    messages: Mutex<(Vec<Message>, u64)>,
     exited: AtomicBool,
     supervisor: WakeSignal,
 }
@@ -38,21 +44,35 @@ pub(crate) struct Link {
 impl Link {
     pub(crate) fn new(supervisor: WakeSignal) -> Self {
         Link {
-            messages: Mutex::new(Vec::new()),
+            messages: Mutex::new((Vec::new(), 0)),
             exited: AtomicBool::new(false),
             supervisor,
         }
     }
 
     fn post(&self, message: Message) {
-        self.messages
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(message);
+        let mut queue = self.messages.lock().unwrap_or_else(PoisonError::into_inner);
+        let (messages, merged) = &mut *queue;
+        let waiting_resize = matches!(message, Message::Resized(_))
+            .then(|| {
+                messages
+                    .iter()
+                    .position(|m| matches!(m, Message::Resized(_)))
+            })
+            .flatten();
+        match waiting_resize {
+            Some(i) => {
+                messages[i] = message;
+                *merged += 1;
+            }
+            None => messages.push(message),
+        }
+        drop(queue);
         self.supervisor.wake();
     }
 
-    pub(crate) fn take_messages(&self) -> Vec<Message> {
+    /// The messages posted since the last call, and how many were merged meanwhile.
+    pub(crate) fn take_messages(&self) -> (Vec<Message>, u64) {
         std::mem::take(&mut *self.messages.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
@@ -83,9 +103,16 @@ pub(crate) fn run<B: CaptureBackend>(
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         session::<B>(shared, config, ctx, link, run, session_id)
     }));
-    if outcome.is_err() {
+    if let Err(payload) = outcome {
+        // A transient failure like any other: the stream backs off and tries again.
+        shared
+            .counters
+            .backend_panics
+            .fetch_add(1, Ordering::Relaxed);
+        let message = format!("the backend panicked: {}", panic_text(&*payload));
+        log::error!(target: crate::LOG_TARGET, "stream {}: {message}", shared.label);
         link.post(Message::Failed {
-            error: Error::new(ErrorKind::Other, shared.backend, "the backend panicked"),
+            error: Error::new(ErrorKind::Other, shared.backend, message),
             deadline_passed: false,
         });
     }
@@ -99,46 +126,10 @@ fn session<B: CaptureBackend>(
     run: u64,
     session_id: u64,
 ) {
-    let opts = &shared.request.options;
-    ctx.set_deadline_in(opts.open_timeout);
-    let opened = shared
-        .request
-        .source()
-        .check()
-        .and_then(|()| B::open(config, &shared.request, ctx));
-    let capture = match opened {
-        Ok(capture) => capture,
-        Err(error) => {
-            if !ctx.is_cancelled() {
-                link.post(failed(shared, ctx, error));
-            }
-            return;
-        }
-    };
-    let props = capture.props();
-    // A picture too large is refused before the decoder allocates for it, where its size is
-    // known this early.
-    if let Err(error) = check_frame_size(props.width, props.height, opts.max_frame_pixels) {
-        link.post(failed(shared, ctx, error));
-        return;
-    }
-    // Before the first frame can be published: a reader that sees a frame must also see the
-    // stream connected, with its props, not wait for the supervisor to catch up. This thread
-    // is the only writer of the props, so they never go back to an older picture size. The
-    // connection gets its generation here: generations count connections that opened.
-    let opened = shared.slot.if_session_active(run, session_id, || {
-        shared.props.store(Some(Arc::new(props.clone())));
-        shared.set_state_unchecked(crate::stats::State::Streaming);
-        shared.generation.fetch_add(1, Ordering::Relaxed) + 1
-    });
-    let Some(generation) = opened else {
-        // Muted meanwhile (stopped, or given up on): nobody waits for this connection.
-        capture_close::<B>(capture, ctx);
+    let Some((capture, generation)) = open::<B>(shared, config, ctx, link, run, session_id) else {
         return;
     };
-    link.post(Message::Opened(props, generation));
-    ctx.set_deadline_in(opts.first_frame_timeout);
-
+    ctx.set_deadline_in(shared.request.options.first_frame_timeout);
     let mut connection = Connection::<B> {
         shared,
         ctx,
@@ -165,6 +156,57 @@ fn session<B: CaptureBackend>(
     }
     capture_close::<B>(connection.capture, ctx);
     shared.return_pool(pool);
+}
+
+/// Opens the source and makes the connection visible (props, state, generation); `None` when
+/// it failed (the failure posted) or nobody waits for it any more.
+fn open<B: CaptureBackend>(
+    shared: &Shared,
+    config: &B::Config,
+    ctx: &CaptureContext,
+    link: &Link,
+    run: u64,
+    session_id: u64,
+) -> Option<(B::Capture, u64)> {
+    let opts = &shared.request.options;
+    ctx.set_deadline_in(opts.open_timeout);
+    let opened = shared
+        .request
+        .source()
+        .check()
+        .and_then(|()| B::open(config, &shared.request, ctx));
+    let capture = match opened {
+        Ok(capture) => capture,
+        Err(error) => {
+            if !ctx.is_cancelled() {
+                link.post(failed(shared, ctx, error));
+            }
+            return None;
+        }
+    };
+    let props = capture.props();
+    // A picture too large is refused before the decoder allocates for it, where its size is
+    // known this early.
+    if let Err(error) = check_frame_size(props.width, props.height, opts.max_frame_pixels) {
+        link.post(failed(shared, ctx, error));
+        return None;
+    }
+    // Before the first frame can be published: a reader that sees a frame must also see the
+    // stream connected, with its props, not wait for the supervisor to catch up. This thread
+    // is the only writer of the props, so they never go back to an older picture size. The
+    // connection gets its generation here: generations count connections that opened.
+    let opened = shared.slot.if_session_active(run, session_id, || {
+        shared.props.store(Some(Arc::new(props.clone())));
+        shared.set_state_unchecked(crate::stats::State::Streaming);
+        shared.counters.generation.fetch_add(1, Ordering::Relaxed) + 1
+    });
+    let Some(generation) = opened else {
+        // Muted meanwhile (stopped, or given up on): nobody waits for this connection.
+        capture_close::<B>(capture, ctx);
+        return None;
+    };
+    link.post(Message::Opened(props, generation));
+    Some((capture, generation))
 }
 
 fn capture_close<B: CaptureBackend>(mut capture: B::Capture, ctx: &CaptureContext) {
@@ -197,29 +239,11 @@ impl<B: CaptureBackend> Connection<'_, B> {
         let mut sink = FrameSink::new(frame, opts.pixel_format, opts.max_frame_pixels);
         let status = self.capture.read(&mut sink, ctx);
         let filled = sink.is_filled();
-        match status {
-            Ok(ReadStatus::Frame) if filled => {}
-            Ok(ReadStatus::Frame) => {
-                link.post(Message::Failed {
-                    error: Error::new(
-                        ErrorKind::Other,
-                        shared.backend,
-                        "the backend returned a frame without writing one",
-                    ),
-                    deadline_passed: false,
-                });
-                return None;
+        if let Some(end) = self.ended(status, filled) {
+            if let Some(message) = end {
+                link.post(message);
             }
-            Ok(ReadStatus::EndOfStream) => {
-                link.post(Message::EndOfStream);
-                return None;
-            }
-            Err(error) => {
-                if !ctx.is_cancelled() {
-                    link.post(failed(shared, ctx, error));
-                }
-                return None;
-            }
+            return None;
         }
         let now = shared.clock.now();
         frame.received_instant = now;
@@ -236,15 +260,18 @@ impl<B: CaptureBackend> Connection<'_, B> {
         }
         let pooled = lent.pooled;
         let published = shared.slot.publish(run, session_id, &mut lent.frame, || {
-            shared.frame_published(now);
+            shared.counters.frame_published(now);
             if !pooled {
-                shared.frames_beyond_pool.fetch_add(1, Ordering::Relaxed);
+                shared
+                    .counters
+                    .frames_beyond_pool
+                    .fetch_add(1, Ordering::Relaxed);
             }
         });
         if !published {
             return None;
         }
-        ctx.set_deadline_in(opts.stall_timeout);
+        ctx.set_deadline_after(now, opts.stall_timeout);
         match (self.size, &new_props) {
             (None, Some(props)) => link.post(Message::FirstFrame(props.clone())),
             (Some(_), Some(props)) => link.post(Message::Resized(props.clone())),
@@ -252,6 +279,26 @@ impl<B: CaptureBackend> Connection<'_, B> {
         }
         self.size = Some(dims);
         Some(new_props.is_some())
+    }
+
+    /// What a read that did not give a frame ends the connection with: `None` when it gave
+    /// one, `Some(None)` when there is nothing to tell (the stream cancelled the call itself).
+    fn ended(&self, status: Result<ReadStatus, Error>, filled: bool) -> Option<Option<Message>> {
+        let shared = self.shared;
+        match status {
+            Ok(ReadStatus::Frame) if filled => None,
+            Ok(ReadStatus::Frame) => Some(Some(Message::Failed {
+                error: Error::new(
+                    ErrorKind::Other,
+                    shared.backend,
+                    "the backend returned a frame without writing one",
+                ),
+                deadline_passed: false,
+            })),
+            Ok(ReadStatus::EndOfStream) => Some(Some(Message::EndOfStream)),
+            Err(_) if self.ctx.is_cancelled() => Some(None),
+            Err(error) => Some(Some(failed(shared, self.ctx, error))),
+        }
     }
 }
 

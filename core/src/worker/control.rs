@@ -1,45 +1,19 @@
 //! Starting and stopping runs: what `VideoStream` and `StopHandle` call.
 
 use super::Shared;
+use super::run::RunControl;
 use super::supervisor::Supervisor;
-use super::threads::ThreadTrack;
 use crate::LOG_TARGET;
 use crate::backend::CaptureBackend;
 use crate::error::{Error, ErrorKind, Result};
+use crate::panic::panic_text;
 use crate::stats::State;
 use crate::waiting::{Completion, StopFuture};
-use crate::wake::WakeSignal;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Instant;
-
-/// One run of the worker: from `start()` to `stop()`, giving up or the end of the source.
-pub(crate) struct RunControl {
-    pub(crate) run: u64,
-    stop: AtomicBool,
-    finished: AtomicBool,
-    /// Wakes the supervisor: stop requests, messages from the capture thread, notices.
-    pub(crate) wake: WakeSignal,
-    /// Woken when the supervisor has finished.
-    done: WakeSignal,
-    pub(crate) track: Arc<ThreadTrack>,
-}
-
-impl RunControl {
-    fn request_stop(&self) {
-        self.stop.store(true, Ordering::Release);
-        self.wake.wake();
-    }
-
-    pub(crate) fn stop_requested(&self) -> bool {
-        self.stop.load(Ordering::Acquire)
-    }
-
-    fn is_finished(&self) -> bool {
-        self.finished.load(Ordering::Acquire)
-    }
-}
 
 /// The stream's worker as its handles see it: the shared state, the run in progress and the
 /// stop in progress.
@@ -126,15 +100,8 @@ impl Runner {
     /// Starts a run's supervising thread.
     fn spawn<B: CaptureBackend>(&self, config: B::Config) -> Result<Running> {
         let shared = &self.shared;
-        let run = shared.runs.fetch_add(1, Ordering::Relaxed) + 1;
-        let control = Arc::new(RunControl {
-            run,
-            stop: AtomicBool::new(false),
-            finished: AtomicBool::new(false),
-            wake: WakeSignal::new(),
-            done: WakeSignal::new(),
-            track: shared.threads.track(),
-        });
+        let run = shared.counters.runs.fetch_add(1, Ordering::Relaxed) + 1;
+        let control = Arc::new(RunControl::new(run, shared.threads.track()));
         shared.slot.activate(run);
         shared.set_state_unchecked(State::Connecting);
         let supervisor = Supervisor::<B>::new(Arc::clone(shared), Arc::clone(&control), config);
@@ -144,9 +111,10 @@ impl Runner {
                 .name(shared.thread_name("sup"))
                 .spawn(move || {
                     let _exit = shared.threads.enter(&control.track);
-                    supervisor.run();
-                    control.finished.store(true, Ordering::Release);
-                    control.done.wake();
+                    if let Err(payload) = catch_unwind(AssertUnwindSafe(|| supervisor.run())) {
+                        supervisor_panicked(&shared, control.run, &*payload);
+                    }
+                    control.mark_finished();
                 })
         };
         match handle {
@@ -257,10 +225,7 @@ impl Runner {
         let shared = &self.shared;
         let control = &running.control;
         let on_own_thread = std::thread::current().id() == running.handle.thread().id();
-        let finished = !on_own_thread
-            && control
-                .done
-                .wait_for(Some(deadline), || control.is_finished());
+        let finished = !on_own_thread && control.wait_finished(deadline);
         // Mute first, then tidy up: from here on nothing of this run reaches the slot or the
         // callbacks, whatever its threads are still doing. (Waiters were woken when the stop
         // was requested; event streams end now, after the supervisor's last event.)
@@ -268,6 +233,10 @@ impl Runner {
             shared.slot.clear(0);
             shared.set_state_unchecked(State::Stopped);
         }
+        // No callback starts from here on; one running now gets what is left of the bound.
+        shared
+            .callback_gate
+            .close(control.run, deadline, on_own_thread);
         if ended_by_stop {
             shared.subscribers.close_all();
         }
@@ -298,4 +267,39 @@ impl Runner {
             started.elapsed()
         );
     }
+}
+
+/// The supervisor of `run` panicked (a bug, or a clock of the application's that panicked):
+/// the stream ends as given up with an error carrying the scrubbed message, every waiter is
+/// woken, and its connection (dropped while unwinding) is cancelled and muted.
+fn supervisor_panicked(shared: &Shared, run: u64, payload: &(dyn std::any::Any + Send)) {
+    let message = format!("the stream's supervisor panicked: {}", panic_text(payload));
+    log::error!(target: LOG_TARGET, "stream {}: {message}", shared.label);
+    let error = Arc::new(Error::core(ErrorKind::Other, message));
+    shared.slot.end_session(run);
+    shared.slot.clear(run);
+    // Each step on its own: whatever panicked (the application's clock, say) may panic again,
+    // and the waiters must learn of the end whatever happens.
+    let step = |f: &dyn Fn()| drop(catch_unwind(AssertUnwindSafe(f)));
+    step(&|| {
+        shared
+            .slot
+            .if_active(run, || shared.set_state_unchecked(State::GaveUp))
+            .unwrap_or(())
+    });
+    step(&|| {
+        shared
+            .counters
+            .set_last_error(Arc::clone(&error), Instant::now())
+    });
+    step(&|| {
+        shared.emit(
+            run,
+            crate::event::Event::GaveUp {
+                error: Arc::clone(&error),
+            },
+        )
+    });
+    shared.end_run(run, crate::waiting::EndReason::GaveUp((*error).clone()));
+    step(&|| shared.call_all(run, &shared.callbacks.on_reconnect_failure));
 }

@@ -6,30 +6,39 @@
 //! `stop()`.
 //!
 //! - `control`: starting and stopping runs (what `VideoStream` calls);
-//! - `supervisor`: one run's loop of connections, deadlines, back-off and events;
+//! - `supervisor`: one run's loop of connections and deadlines, asking the retry state
+//!   (`crate::reconnect`) whether and when to try again;
+//! - `announce`: what the supervisor tells the application (state, events, callbacks, logs);
+//! - `session`: the supervisor's handle on one connection's capture thread;
 //! - `capture`: one connection's thread: open, read, publish, close;
+//! - `counters`: the statistics counters `stats()` reads;
 //! - `threads`: counting the threads, the ones left behind included.
 
 use crate::clock::Clock;
-use crate::error::Error;
 use crate::event::Event;
-use crate::frame::StreamProps;
+use crate::frame::{Frame, StreamProps};
 use crate::pool::FramePool;
+use crate::quote::one_line;
 use crate::request::OpenRequest;
 use crate::slot::Slot;
 use crate::stats::{State, Stats};
-use crate::waiting::{EndReason, Subscribers};
+use crate::waiting::{EndReason, FrameSource, Subscribers, WaitError};
 use arc_swap::ArcSwapOption;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Instant;
 
+mod announce;
 mod capture;
 mod control;
+mod counters;
+mod run;
+mod session;
 mod supervisor;
 mod threads;
 
 pub(crate) use control::Runner;
+use counters::Counters;
 use threads::Threads;
 
 type Callback = Arc<dyn Fn() + Send + Sync>;
@@ -63,31 +72,42 @@ pub(crate) struct Shared {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) backend: &'static str,
     callbacks: Callbacks,
+    /// Whether callbacks may still start (see `CallbackGate`).
+    pub(crate) callback_gate: CallbackGate,
     pub(crate) slot: Slot,
     /// The `events()` streams.
     pub(crate) subscribers: Subscribers,
+    /// What the backend says about the stream; the capture thread alone writes it, the size
+    /// always that of the newest frame.
     pub(crate) props: ArcSwapOption<StreamProps>,
     pub(crate) threads: Threads,
     state: AtomicU8,
-    epoch: Instant,
-    frames_decoded: AtomicU64,
-    decode_errors: Arc<AtomicU64>,
-    reconnects: AtomicU64,
-    generation: AtomicU64,
-    runs: AtomicU64,
-    /// Nanoseconds after `epoch` of the newest frame; `u64::MAX` before any.
-    last_frame: AtomicU64,
-    /// Nanoseconds after `epoch` since which the stream has not been streaming; `u64::MAX`
-    /// while streaming and before the first start.
-    offline_since: AtomicU64,
-    /// Nanoseconds after `epoch` of the last error; `u64::MAX` before any.
-    last_error_at: AtomicU64,
-    /// Exponential moving average of the interval between frames, in nanoseconds.
-    frame_interval: AtomicU64,
-    last_error: Mutex<Option<Arc<Error>>>,
-    /// Frames allocated outside the pool (see `FramePool`).
-    frames_beyond_pool: AtomicU64,
+    pub(crate) counters: Counters,
     pool: Mutex<Option<FramePool>>,
+}
+
+/// The waiting forms read the slot through this, without knowing the worker.
+impl FrameSource for Shared {
+    fn wait_next(
+        &self,
+        after_seq: u64,
+        deadline: Option<std::time::Instant>,
+    ) -> Result<Arc<Frame>, WaitError> {
+        self.slot.wait_next(after_seq, deadline)
+    }
+
+    fn poll_next(
+        &self,
+        after_seq: u64,
+        key: &mut Option<usize>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<Arc<Frame>, EndReason>> {
+        self.slot.poll_next(after_seq, key, cx)
+    }
+
+    fn forget_waker(&self, key: &mut Option<usize>) {
+        self.slot.forget_waker(key);
+    }
 }
 
 impl Shared {
@@ -99,10 +119,10 @@ impl Shared {
         backend: &'static str,
     ) -> Self {
         let label = match &name {
-            Some(name) => format!("{name} ({})", request.source()),
+            Some(name) => format!("{} ({})", one_line(name), request.source()),
             None => request.source().to_string(),
         };
-        let epoch = clock.now();
+        let counters = Counters::new(clock.now());
         let pool = FramePool::new(request.options.frame_pool, request.options.eager_frame_pool);
         Shared {
             request,
@@ -111,23 +131,13 @@ impl Shared {
             clock,
             backend,
             callbacks,
+            callback_gate: CallbackGate::default(),
             slot: Slot::new(),
             subscribers: Subscribers::default(),
             props: ArcSwapOption::const_empty(),
             threads: Threads::default(),
             state: AtomicU8::new(State::Stopped.to_u8()),
-            epoch,
-            frames_decoded: AtomicU64::new(0),
-            decode_errors: Arc::new(AtomicU64::new(0)),
-            reconnects: AtomicU64::new(0),
-            generation: AtomicU64::new(0),
-            runs: AtomicU64::new(0),
-            last_frame: AtomicU64::new(u64::MAX),
-            offline_since: AtomicU64::new(u64::MAX),
-            last_error_at: AtomicU64::new(u64::MAX),
-            frame_interval: AtomicU64::new(0),
-            last_error: Mutex::new(None),
-            frames_beyond_pool: AtomicU64::new(0),
+            counters,
             pool: Mutex::new(Some(pool)),
         }
     }
@@ -138,27 +148,8 @@ impl Shared {
 
     pub(crate) fn set_state_unchecked(&self, state: State) {
         self.state.store(state.to_u8(), Ordering::Release);
-        if state == State::Streaming {
-            self.offline_since.store(u64::MAX, Ordering::Release);
-        } else {
-            // Only the first state off the stream marks the moment.
-            let now = self.nanos_since_epoch(self.clock.now());
-            let _ = self.offline_since.compare_exchange(
-                u64::MAX,
-                now,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            );
-        }
-    }
-
-    /// The wall-clock time of `nanos` after the epoch (`u64::MAX`: none), per the clock.
-    fn wall_time(&self, nanos: u64, now: Instant) -> Option<SystemTime> {
-        if nanos == u64::MAX {
-            return None;
-        }
-        let ago = now.saturating_duration_since(self.epoch + Duration::from_nanos(nanos));
-        Some(self.clock.system_now() - ago)
+        self.counters
+            .set_streaming(state == State::Streaming, self.clock.now());
     }
 
     /// Ends `run` by itself (given up, or the source ended): wakes every waiter and ends the
@@ -170,12 +161,17 @@ impl Shared {
     }
 
     /// A thread name carrying the stream's name: `rs-<name>-<role>`, cut to the 15 bytes
-    /// Linux keeps (`rs-<role>` for an unnamed stream).
+    /// Linux keeps (`rs-<role>` for an unnamed stream). Characters a thread name cannot hold
+    /// (NUL, which would make the thread's creation fail) and control characters become `_`.
     pub(crate) fn thread_name(&self, role: &str) -> String {
         const LIMIT: usize = 15;
         let Some(name) = &self.name else {
             return format!("rs-{role}");
         };
+        let name: String = name
+            .chars()
+            .map(|c| if c.is_control() { '_' } else { c })
+            .collect();
         let room = LIMIT.saturating_sub("rs-".len() + 1 + role.len());
         let mut cut = room.min(name.len());
         while !name.is_char_boundary(cut) {
@@ -185,51 +181,11 @@ impl Shared {
     }
 
     pub(crate) fn reconnects(&self) -> u64 {
-        self.reconnects.load(Ordering::Relaxed)
+        Counters::get(&self.counters.reconnects)
     }
 
-    fn nanos_since_epoch(&self, at: Instant) -> u64 {
-        at.saturating_duration_since(self.epoch).as_nanos() as u64
-    }
-
-    fn last_frame_at(&self) -> Option<Instant> {
-        match self.last_frame.load(Ordering::Acquire) {
-            u64::MAX => None,
-            n => Some(self.epoch + Duration::from_nanos(n)),
-        }
-    }
-
-    /// Bookkeeping after a publish: lock-free, allocation-free.
-    fn frame_published(&self, at: Instant) {
-        self.frames_decoded.fetch_add(1, Ordering::Relaxed);
-        let now = self.nanos_since_epoch(at);
-        let prev = self.last_frame.swap(now, Ordering::AcqRel);
-        if prev != u64::MAX && now > prev {
-            let dt = now - prev;
-            let avg = self.frame_interval.load(Ordering::Relaxed);
-            let next = if avg == 0 {
-                dt
-            } else {
-                // Weight 1/16: smooth over about half a second at 30 fps.
-                (avg as i64 + (dt as i64 - avg as i64) / 16) as u64
-            };
-            self.frame_interval.store(next, Ordering::Relaxed);
-        }
-    }
-
-    /// The measured rate; 0 once no frame has come for max(2 s, 3 intervals), so that an
-    /// outage does not read as the last rate.
     pub(crate) fn measured_fps(&self) -> f64 {
-        let interval = self.frame_interval.load(Ordering::Relaxed);
-        let Some(last) = self.last_frame_at() else {
-            return 0.0;
-        };
-        let silent = self.clock.now().saturating_duration_since(last);
-        let gone = Duration::from_secs(2).max(Duration::from_nanos(interval.saturating_mul(3)));
-        if interval == 0 || silent > gone {
-            return 0.0;
-        }
-        1e9 / interval as f64
+        self.counters.measured_fps(self.clock.now())
     }
 
     /// The pool for a new connection: the one the last connection returned, or a new one if
@@ -249,39 +205,81 @@ impl Shared {
         *self.pool.lock().unwrap_or_else(PoisonError::into_inner) = Some(pool);
     }
 
-    fn set_last_error(&self, error: Arc<Error>) {
-        let now = self.nanos_since_epoch(self.clock.now());
-        self.last_error_at.store(now, Ordering::Release);
-        *self
-            .last_error
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(error);
-    }
-
     pub(crate) fn stats(&self) -> Stats {
-        let now = self.clock.now();
+        let c = &self.counters;
+        let (now, now_wall) = (self.clock.now(), self.clock.system_now());
         Stats {
             state: self.state(),
-            frames_decoded: self.frames_decoded.load(Ordering::Relaxed),
+            frames_decoded: Counters::get(&c.frames_decoded),
             last_seq: self.slot.last_seq(),
             frames_overwritten_unread: self.slot.overwritten_unread(),
-            frames_beyond_pool: self.frames_beyond_pool.load(Ordering::Relaxed),
-            measured_fps: self.measured_fps(),
-            decode_errors: self.decode_errors.load(Ordering::Relaxed),
-            reconnects: self.reconnects(),
-            generation: self.generation.load(Ordering::Relaxed),
-            last_error: self
-                .last_error
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .clone(),
-            since_last_frame: self
-                .last_frame_at()
-                .map(|t| now.saturating_duration_since(t)),
-            last_error_at: self.wall_time(self.last_error_at.load(Ordering::Acquire), now),
-            offline_since: self.wall_time(self.offline_since.load(Ordering::Acquire), now),
+            frames_beyond_pool: Counters::get(&c.frames_beyond_pool),
+            measured_fps: c.measured_fps(now),
+            decode_errors: Counters::get(&c.decode_errors),
+            reconnects: Counters::get(&c.reconnects),
+            generation: Counters::get(&c.generation),
+            backend_panics: Counters::get(&c.backend_panics),
+            messages_coalesced: Counters::get(&c.coalesced),
+            last_error: c.last_error(),
+            since_last_frame: c.last_frame_at().map(|t| now.saturating_duration_since(t)),
+            last_error_at: c.wall_time(c.last_error_at(), now, now_wall),
+            offline_since: c.wall_time(c.offline_since(), now, now_wall),
             live_threads: self.threads.live(),
             detached_threads: self.threads.detached(),
+        }
+    }
+}
+
+/// Whether callbacks may still start. A callback starts only after checking the gate under
+/// its lock, and `stop()` closes the gate under the same lock before it returns: no callback
+/// starts after `stop()` has returned. One already running when `stop()` gives up waiting may
+/// still be running (it is the application's code; nothing can end it).
+#[derive(Default)]
+pub(crate) struct CallbackGate {
+    /// (closed for run ≤ this, callbacks running now)
+    state: Mutex<(u64, usize)>,
+    idle: std::sync::Condvar,
+}
+
+impl CallbackGate {
+    /// Runs `f` unless the gate is closed for `run`.
+    pub(crate) fn run(&self, run: u64, f: impl FnOnce()) {
+        {
+            let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+            if state.0 >= run {
+                return;
+            }
+            state.1 += 1;
+        }
+        struct Done<'a>(&'a CallbackGate);
+        impl Drop for Done<'_> {
+            fn drop(&mut self) {
+                let mut state = self.0.state.lock().unwrap_or_else(PoisonError::into_inner);
+                state.1 -= 1;
+                drop(state);
+                self.0.idle.notify_all();
+            }
+        }
+        let _done = Done(self);
+        f();
+    }
+
+    /// Closes the gate for `run` and every earlier one, then waits until `deadline` for the
+    /// callbacks running now to return (not at all from inside one: `inside`).
+    pub(crate) fn close(&self, run: u64, deadline: Instant, inside: bool) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.0 = state.0.max(run);
+        let own = usize::from(inside);
+        while state.1 > own {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            state = self
+                .idle
+                .wait_timeout(state, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
         }
     }
 }

@@ -49,15 +49,19 @@ macro_rules! endurance_test {
 }
 
 /// Generates one `#[test]` per conformance scenario for `$backend` with `$config`
-/// (an expression evaluated in each test), optionally with the backend's
-/// [`Abilities`](scenarios::Abilities) (default: all). The test names start with
-/// `conformance_`.
+/// (an expression evaluated in each test), expecting what the backend declares for that
+/// configuration ([`CaptureBackend::describe`](rtsp_stream_core::CaptureBackend::describe)).
+/// The test names start with `conformance_`.
 #[macro_export]
 macro_rules! conformance_tests {
     ($backend:ty, $config:expr) => {
-        $crate::conformance_tests!($backend, $config, $crate::conformance::Abilities::ALL);
+        $crate::conformance_tests!(
+            @with $backend,
+            $config,
+            <$backend as $crate::rtsp_stream_core::CaptureBackend>::describe(&$config).abilities
+        );
     };
-    ($backend:ty, $config:expr, $abilities:expr) => {
+    (@with $backend:ty, $config:expr, $abilities:expr) => {
         #[test]
         fn conformance_first_frame_and_pixel_formats() {
             $crate::conformance::first_frame_and_pixel_formats::<$backend>(&$config, $abilities);
@@ -158,6 +162,30 @@ macro_rules! conformance_tests {
         #[test]
         fn conformance_pictures_over_the_limit_are_refused() {
             $crate::conformance::pictures_over_the_limit_are_refused::<$backend>(&$config);
+        }
+        #[test]
+        fn conformance_hostile_picture_size_is_refused_before_decoding() {
+            let name = match module_path!().split_once("::") {
+                Some((_, module)) => {
+                    format!("{module}::conformance_hostile_picture_size_is_refused_before_decoding")
+                }
+                None => "conformance_hostile_picture_size_is_refused_before_decoding".to_owned(),
+            };
+            let abilities: $crate::conformance::Abilities = $abilities;
+            $crate::conformance::hostile_picture_size_is_refused_before_decoding::<$backend>(
+                &$config,
+                &name,
+                abilities.refuses_size_before_decoding,
+            );
+        }
+        #[test]
+        fn conformance_self_signed_tls_is_refused() {
+            let abilities: $crate::conformance::Abilities = $abilities;
+            $crate::conformance::self_signed_tls_is_refused::<$backend>(&$config, abilities.tls);
+        }
+        #[test]
+        fn conformance_camera_text_stays_on_one_line() {
+            $crate::conformance::camera_text_stays_on_one_line::<$backend>(&$config);
         }
         #[test]
         fn conformance_awkward_passwords_connect() {

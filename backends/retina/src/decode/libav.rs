@@ -2,9 +2,9 @@
 //! access unit is sent as one packet and its picture received at once.
 
 use super::Decoded;
+use crate::codec::VideoCodec;
 use crate::colour::Colour;
 use crate::error::RetinaError;
-use crate::session::VideoCodec;
 use ffmpeg_next::format::Pixel;
 use ffmpeg_next::util::color;
 use ffmpeg_next::util::error::EAGAIN;
@@ -18,7 +18,7 @@ pub(crate) struct Libav {
 }
 
 impl Libav {
-    pub(crate) fn new(codec: VideoCodec) -> Result<Self, RetinaError> {
+    pub(crate) fn new(codec: VideoCodec, max_pixels: u64) -> Result<Self, RetinaError> {
         let id = match codec {
             VideoCodec::H264 => codec::Id::H264,
             VideoCodec::H265 => codec::Id::HEVC,
@@ -29,8 +29,15 @@ impl Libav {
             decoder: "libavcodec",
             hint: "this libavcodec lacks the decoder; the gstreamer backend may have it",
         };
+        route_logs();
         let found = codec::decoder::find(id).ok_or_else(|| refused("no decoder".into()))?;
         let mut context = codec::context::Context::new_with_codec(found);
+        // libavcodec's own limit, a second line behind the parameter sets checked before each
+        // key frame: it refuses a larger picture before allocating for it.
+        // SAFETY: a plain field of a context not opened yet.
+        unsafe {
+            (*context.as_mut_ptr()).max_pixels = max_pixels.min(i64::MAX as u64) as i64;
+        }
         // One thread: frame threading holds each picture back by a frame per extra thread.
         context.set_threading(codec::threading::Config {
             kind: codec::threading::Type::Slice,
@@ -136,5 +143,20 @@ impl Libav {
         }
         .write_into(sink)?;
         Ok(Decoded::Picture { width, height })
+    }
+}
+
+/// libavcodec's log lines (a damaged unit, a missing reference) to the `log` crate, scrubbed,
+/// through the process's one owner of FFmpeg's log, instead of standard error.
+fn route_logs() {
+    use ffmpeg_next::ffi;
+    // SAFETY: the four functions are this crate's libavutil's own.
+    unsafe {
+        rtsp_stream_ffmpeg_log::route_linked(
+            ffi::av_log_set_callback as *const _,
+            ffi::av_log_set_level as *const _,
+            ffi::av_log_get_level as *const _,
+            ffi::av_log_format_line2 as *const _,
+        );
     }
 }

@@ -6,9 +6,9 @@ mod libav;
 mod openh264;
 
 use crate::RetinaDecoder;
+use crate::codec::VideoCodec;
 use crate::colour::Colour;
 use crate::error::RetinaError;
-use crate::session::VideoCodec;
 use rtsp_stream_core::raw::FrameSink;
 
 /// What one access unit gave.
@@ -29,13 +29,19 @@ pub(crate) enum Decoder {
 }
 
 impl Decoder {
-    pub(crate) fn new(kind: RetinaDecoder, codec: VideoCodec) -> Result<Self, RetinaError> {
+    /// The decoder of `kind` for `codec`, refusing pictures over `max_pixels` where it can
+    /// (libavcodec's `max_pixels`; openh264 has no such limit, its units are checked before).
+    pub(crate) fn new(
+        kind: RetinaDecoder,
+        codec: VideoCodec,
+        max_pixels: u64,
+    ) -> Result<Self, RetinaError> {
         #[cfg(not(feature = "ffmpeg"))]
-        let _ = codec;
+        let _ = (codec, max_pixels);
         match kind {
             RetinaDecoder::OpenH264 => Ok(Decoder::OpenH264(openh264::OpenH264::new()?)),
             #[cfg(feature = "ffmpeg")]
-            RetinaDecoder::Libavcodec => Ok(Decoder::Libav(libav::Libav::new(codec)?)),
+            RetinaDecoder::Libavcodec => Ok(Decoder::Libav(libav::Libav::new(codec, max_pixels)?)),
         }
     }
 

@@ -2,8 +2,8 @@
 //! while blocked, one dead camera among several.
 
 use super::{
-    Abilities, FIRST_FRAME, PATIENCE, STALL, STOP_BOUND, addr, builder, next_connection_frame,
-    server,
+    Abilities, FIRST_FRAME, PATIENCE, STALL, STOP_BOUND, Stage, addr, builder,
+    next_connection_frame, server,
 };
 use crate::conformance::helpers::{EventRecorder, serial, wait_until};
 use crate::{FaultProxy, ProxyMode, ServerOptions};
@@ -14,12 +14,12 @@ use std::time::{Duration, Instant};
 /// with a higher seq and a new generation. Returns the time from the restart to the first new
 /// frame.
 pub fn server_restart_reconnects<B: CaptureBackend>(config: &B::Config) -> Duration {
-    let _serial = serial();
-    let server = server(ServerOptions::default());
-    let events = EventRecorder::new();
+    let stage = Stage::new();
+    let (server, events) = (&stage.server, &stage.events);
     let disconnects = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let d = disconnects.clone();
-    let stream = builder::<B>(&server.url(), config, &events)
+    let stream = stage
+        .builder::<B>(config, None)
         .on_disconnect(move || {
             d.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         })
@@ -31,7 +31,7 @@ pub fn server_restart_reconnects<B: CaptureBackend>(config: &B::Config) -> Durat
     events.wait_nth("backing_off", 0, PATIENCE);
     let restarted = Instant::now();
     server.restart().unwrap();
-    let after = next_connection_frame(&stream, &before, &events, "the restart");
+    let after = next_connection_frame(&stream, &before, events, "the restart");
     let took = restarted.elapsed();
     assert!(after.seq() > before.seq());
     assert!(disconnects.load(std::sync::atomic::Ordering::SeqCst) >= 1);
@@ -45,11 +45,11 @@ pub fn server_restart_reconnects<B: CaptureBackend>(config: &B::Config) -> Durat
 /// deadline + 1 s, and the stream reconnects once traffic passes again. Returns the time from
 /// the blackhole to the stall event.
 pub fn blackhole_is_detected<B: CaptureBackend>(config: &B::Config) -> Duration {
-    let _serial = serial();
-    let server = server(ServerOptions::default());
-    let proxy = FaultProxy::start(addr(server.port())).unwrap();
-    let events = EventRecorder::new();
-    let stream = builder::<B>(&server.url_via(proxy.port()), config, &events)
+    let stage = Stage::new();
+    let events = &stage.events;
+    let proxy = FaultProxy::start(addr(stage.server.port())).unwrap();
+    let stream = stage
+        .builder::<B>(config, Some(proxy.port()))
         .start()
         .unwrap();
     let before = stream
@@ -71,7 +71,7 @@ pub fn blackhole_is_detected<B: CaptureBackend>(config: &B::Config) -> Duration 
         "noticed after {noticed:?}, stall deadline {STALL:?}"
     );
     proxy.set_mode(ProxyMode::Pass);
-    let after = next_connection_frame(&stream, &before, &events, "the blackhole");
+    let after = next_connection_frame(&stream, &before, events, "the blackhole");
     assert!(after.seq() > before.seq());
     stream.stop();
     noticed

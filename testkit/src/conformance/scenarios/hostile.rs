@@ -1,7 +1,9 @@
 //! Hostile peers and absurd settings: slow answers, huge headers, error statuses, session
 //! descriptions with nothing to decode, timeouts of `Duration::MAX`, pictures too large.
 
-use super::{Abilities, BLIND_ATTEMPTS, FIRST_FRAME, PATIENCE, builder, first_frame, server};
+use super::{
+    Abilities, BLIND_ATTEMPTS, FIRST_FRAME, PATIENCE, Stage, builder, first_frame, server,
+};
 use crate::conformance::helpers::{EventRecorder, serial};
 use crate::process::{fd_count, thread_count};
 use crate::{HostilePeer, HostilePeerProcess, Hostility, ServerOptions};
@@ -157,10 +159,10 @@ pub fn no_usable_media_is_not_a_transport_refusal<B: CaptureBackend>(
 /// Timeouts of `Duration::MAX` (a way of saying "never") neither panic a thread nor make an
 /// open fail: frames flow, and `stop()` is bounded.
 pub fn huge_timeouts_are_harmless<B: CaptureBackend>(config: &B::Config) {
-    let _serial = serial();
-    let server = server(ServerOptions::default());
-    let events = EventRecorder::new();
-    let stream = builder::<B>(&server.url(), config, &events)
+    let stage = Stage::new();
+    let events = &stage.events;
+    let stream = stage
+        .builder::<B>(config, None)
         .open_timeout(Duration::MAX)
         .first_frame_timeout(Duration::MAX)
         .stall_timeout(Duration::MAX)
@@ -168,7 +170,7 @@ pub fn huge_timeouts_are_harmless<B: CaptureBackend>(config: &B::Config) {
         .cancel_grace(Duration::MAX)
         .start()
         .unwrap();
-    let frame = first_frame(&stream, &events);
+    let frame = first_frame(&stream, events);
     assert_eq!((frame.width(), frame.height()), (320, 240));
     let t = Instant::now();
     stream.stop();
@@ -182,10 +184,10 @@ pub fn huge_timeouts_are_harmless<B: CaptureBackend>(config: &B::Config) {
 /// Pictures larger than `max_frame_pixels`: a permanent error that names the size and the
 /// option, and no frame.
 pub fn pictures_over_the_limit_are_refused<B: CaptureBackend>(config: &B::Config) {
-    let _serial = serial();
-    let server = server(ServerOptions::default());
-    let events = EventRecorder::new();
-    let stream = builder::<B>(&server.url(), config, &events)
+    let stage = Stage::new();
+    let events = &stage.events;
+    let stream = stage
+        .builder::<B>(config, None)
         .max_frame_pixels(160 * 120)
         .start()
         .unwrap();
@@ -218,4 +220,41 @@ pub fn awkward_passwords_connect<B: CaptureBackend>(config: &B::Config) {
     let printed = format!("{stream:?} {} {:?}", stream.source(), events.events());
     assert!(!printed.contains(PASSWORD), "{printed}");
     stream.stop();
+}
+
+/// A camera whose answers carry line breaks, escape sequences and a line of its choosing (an
+/// unparseable session description): what the stream reports — its error, its events — is on
+/// one line, bounded, with the camera's control characters escaped.
+pub fn camera_text_stays_on_one_line<B: CaptureBackend>(config: &B::Config) {
+    let _serial = serial();
+    let forged = "\r\n[ERROR rtsp_stream] forged line \u{1b}[31m";
+    let sdp = format!(
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns={forged}\r\nm=video 0 RTP/AVP 96\r\n\
+         a=rtpmap:96 H264/90000\r\na=fmtp:96 sprop-parameter-sets=%%%{forged}\r\n{}",
+        "a=x-junk:".repeat(2000)
+    );
+    let peer = HostilePeer::start(vec![Hostility::Session {
+        sdp,
+        setup_status: 200,
+    }])
+    .unwrap();
+    let events = EventRecorder::new();
+    let stream = builder::<B>(&peer.url(), config, &events)
+        .max_reconnect_attempts(1)
+        .start()
+        .unwrap();
+    let error = events.gave_up(PATIENCE);
+    stream.stop();
+    let printed = [
+        error.to_string(),
+        format!("{error:?}"),
+        format!("{:?}", events.events()),
+    ];
+    for text in &printed {
+        assert!(
+            !text.contains(['\n', '\r', '\u{1b}']),
+            "a camera's control characters in: {text}"
+        );
+    }
+    assert!(error.to_string().chars().count() < 1500, "{error}");
 }

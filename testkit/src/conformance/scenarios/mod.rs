@@ -4,6 +4,7 @@ mod faults;
 mod files;
 mod group;
 mod hostile;
+mod hostile_input;
 mod pictures;
 mod refusals;
 
@@ -11,16 +12,17 @@ pub use faults::*;
 pub use files::*;
 pub use group::*;
 pub use hostile::*;
+pub use hostile_input::*;
 pub use pictures::*;
 pub use refusals::*;
 
-use super::helpers::EventRecorder;
+use super::helpers::{EventRecorder, serial};
 use crate::{PATTERN_COLOURS, ServerOptions, TestServer};
 use rtsp_stream_core::{
     CaptureBackend, Error, Frame, PixelFormat, VideoStream, VideoStreamBuilder,
 };
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, MutexGuard};
 use std::time::Duration;
 
 /// The stop bound the tests assert (the goal is 100 ms; the machine is shared and noisy).
@@ -32,66 +34,10 @@ pub(crate) const PATIENCE: Duration = Duration::from_secs(20);
 /// Attempts allowed where a backend cannot tell a permanent failure from a transient one.
 pub const BLIND_ATTEMPTS: u32 = 3;
 
-/// What a backend can find out, for the few scenarios where a decoder library hides it. A
-/// scenario asserts the exact behaviour where the backend can, and the best available one
-/// where it cannot; each field says what that is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Abilities {
-    /// Tells a wrong password (RTSP 401) from other failures, as [`ErrorKind::Authentication`].
-    /// Without it: the stream fails its attempts with a transient error and gives up after
-    /// `max_reconnect_attempts`, and the password still appears nowhere.
-    pub reports_authentication: bool,
-    /// Tells the RTSP status of a refused request from other failures: an unknown path
-    /// (404) as [`ErrorKind::NotFound`], a bad request (400) and a session description with
-    /// no picture as permanent errors. Without it: the stream gives up after
-    /// `max_reconnect_attempts` with a clear message.
-    pub reports_rtsp_status: bool,
-    /// Falls back from TCP to UDP by itself with a [`Notice::TransportFallback`] event, and
-    /// refuses UDP when TCP is chosen explicitly ([`ErrorKind::TransportRefused`]). Without it:
-    /// frames still arrive from a UDP-only server with the default transport (the library
-    /// falls back silently), and an explicit transport is refused as a permanent error.
-    pub reports_transport_fallback: bool,
-    /// Opens several sources at once. Without it (a process-wide lock around opening), a
-    /// blackholed camera delays the others' first frame by up to its open timeout; once open
-    /// they must still keep their frame rate.
-    pub opens_concurrently: bool,
-    /// Frames carry the stream's presentation time stamps, growing from frame to frame.
-    /// Without it: frames may have none.
-    pub time_stamps: bool,
-    /// Plays files. Without it: a file is a permanent error (unsupported or invalid source)
-    /// on the first attempt.
-    pub reads_files: bool,
-    /// Decodes H.265 and MJPEG besides H.264. Without it: such a stream is a permanent
-    /// `Unsupported` error that names the codec, on the first attempt.
-    pub other_codecs: bool,
-    /// Converts with the colour matrix the stream declares (BT.709 at 1080p here). Without
-    /// it: only BT.601 streams are checked.
-    pub follows_colour_matrix: bool,
-    /// How far (in levels) the colours of the pattern may land from the truth: 3 for the core's
-    /// conversion and swscale.
-    pub colour_tolerance: u8,
-}
-
-impl Abilities {
-    /// Everything: what the FFmpeg and GStreamer backends do.
-    pub const ALL: Abilities = Abilities {
-        reports_authentication: true,
-        reports_rtsp_status: true,
-        reports_transport_fallback: true,
-        opens_concurrently: true,
-        time_stamps: true,
-        reads_files: true,
-        other_codecs: true,
-        follows_colour_matrix: true,
-        colour_tolerance: 3,
-    };
-}
-
-impl Default for Abilities {
-    fn default() -> Self {
-        Abilities::ALL
-    }
-}
+/// What a backend can find out, as it declares it ([`CaptureBackend::describe`]): a scenario
+/// asserts the exact behaviour where the backend has the ability, and the best available one
+/// where it does not.
+pub use rtsp_stream_core::raw::{Abilities, TlsRule};
 
 /// A builder with the suite's deadlines (open and first frame 5 s, stall [`STALL`]) and a
 /// short back-off (200 ms × 1.5ⁿ up to 1 s), reporting its events to `events`: for a backend's
@@ -151,6 +97,38 @@ pub fn first_frame<B: CaptureBackend>(
 pub fn default_server() -> (std::sync::MutexGuard<'static, ()>, TestServer) {
     let serial = super::helpers::serial();
     (serial, server(ServerOptions::default()))
+}
+
+/// What most scenarios start with: the suite's lock (network scenarios run one at a time), a
+/// test server with the default options and an event recorder for the stream under test.
+pub(crate) struct Stage {
+    _serial: MutexGuard<'static, ()>,
+    pub(crate) server: TestServer,
+    pub(crate) events: EventRecorder,
+}
+
+impl Stage {
+    pub(crate) fn new() -> Stage {
+        let serial = serial();
+        Stage {
+            _serial: serial,
+            server: server(ServerOptions::default()),
+            events: EventRecorder::new(),
+        }
+    }
+
+    /// A stream of the server (through `port` when given: a proxy's), built by [`builder`].
+    pub(crate) fn builder<B: CaptureBackend>(
+        &self,
+        config: &B::Config,
+        port: Option<u16>,
+    ) -> VideoStreamBuilder<B> {
+        let url = match port {
+            Some(port) => self.server.url_via(port),
+            None => self.server.url(),
+        };
+        builder::<B>(&url, config, &self.events)
+    }
 }
 
 pub(crate) fn server(options: ServerOptions) -> TestServer {

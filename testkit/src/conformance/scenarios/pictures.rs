@@ -1,8 +1,8 @@
 //! Pictures: formats, colours, codecs, sizes, key frames.
 
 use super::{
-    Abilities, FIRST_FRAME, PATIENCE, assert_pattern_colours, builder, next_connection_frame,
-    server,
+    Abilities, FIRST_FRAME, PATIENCE, Stage, assert_pattern_colours, builder,
+    next_connection_frame, server,
 };
 use crate::conformance::helpers::{EventRecorder, serial, wait_until};
 use crate::{Codec, Colorimetry, PATTERN_COLOURS, ServerOptions};
@@ -55,12 +55,9 @@ pub fn first_frame_and_pixel_formats<B: CaptureBackend>(config: &B::Config, can:
 /// concealed before the first key frame; backends that know say it is a key frame. The joiners
 /// then stay connected beside each other.
 pub fn joining_mid_stream_starts_at_a_decodable_frame<B: CaptureBackend>(config: &B::Config) {
-    let _serial = serial();
-    let server = server(ServerOptions::default());
-    let events = EventRecorder::new();
-    let first = builder::<B>(&server.url(), config, &events)
-        .start()
-        .unwrap();
+    let stage = Stage::new();
+    let server = &stage.server;
+    let first = stage.builder::<B>(config, None).start().unwrap();
     let mut seen = first.wait_next(0, FIRST_FRAME).expect("a frame");
     let mut joiners = Vec::new();
     for join in 0..3 {
@@ -191,12 +188,9 @@ pub fn large_pictures_decode_cleanly<B: CaptureBackend>(config: &B::Config) {
 /// fps, width and height reported by the stream match the server; `Connected` carries the
 /// size; `fps()` is the nominal rate.
 pub fn props_match_the_server<B: CaptureBackend>(config: &B::Config) {
-    let _serial = serial();
-    let server = server(ServerOptions::default());
-    let events = EventRecorder::new();
-    let stream = builder::<B>(&server.url(), config, &events)
-        .start()
-        .unwrap();
+    let stage = Stage::new();
+    let events = &stage.events;
+    let stream = stage.builder::<B>(config, None).start().unwrap();
     let frame = stream.wait_next(0, FIRST_FRAME).expect("a frame");
     assert_eq!((stream.frame_width(), stream.frame_height()), (320, 240));
     // `Connected` carries the size, whether the backend knew it on opening or only with the
@@ -226,16 +220,13 @@ pub fn props_match_the_server<B: CaptureBackend>(config: &B::Config) {
 /// The server changes resolution between sessions: frames of the new size, a
 /// resolution-changed event, updated props.
 pub fn resolution_change<B: CaptureBackend>(config: &B::Config) {
-    let _serial = serial();
-    let server = server(ServerOptions::default());
-    let events = EventRecorder::new();
-    let stream = builder::<B>(&server.url(), config, &events)
-        .start()
-        .unwrap();
+    let stage = Stage::new();
+    let (server, events) = (&stage.server, &stage.events);
+    let stream = stage.builder::<B>(config, None).start().unwrap();
     let before = stream.wait_next(0, FIRST_FRAME).expect("first frame");
     assert_eq!((before.width(), before.height()), (320, 240));
     server.set_resolution(160, 120).unwrap();
-    let after = next_connection_frame(&stream, &before, &events, "the change");
+    let after = next_connection_frame(&stream, &before, events, "the change");
     assert_eq!((after.width(), after.height()), (160, 120));
     let (_, e) = events.wait_nth("resolution_changed", 0, PATIENCE);
     let Event::ResolutionChanged { props } = e else {
@@ -255,12 +246,9 @@ pub fn resolution_change<B: CaptureBackend>(config: &B::Config) {
 /// newer than the frame before: a repeated picture, or a new one at the wrong stride over a
 /// stale bottom half, would not. A backend may reconnect to follow the change.
 pub fn resolution_changes_within_a_session<B: CaptureBackend>(config: &B::Config) {
-    let _serial = serial();
-    let server = server(ServerOptions::default());
-    let events = EventRecorder::new();
-    let stream = builder::<B>(&server.url(), config, &events)
-        .start()
-        .unwrap();
+    let stage = Stage::new();
+    let (server, events) = (&stage.server, &stage.events);
+    let stream = stage.builder::<B>(config, None).start().unwrap();
     let first = stream.wait_next(0, FIRST_FRAME).expect("first frame");
     assert_eq!((first.width(), first.height()), (320, 240));
     let mut last = first;

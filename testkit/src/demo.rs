@@ -1,8 +1,8 @@
-//! What the examples share: a demo RTSP server when no URL is given, and snapshots.
+//! What the examples share: a demo RTSP server when no URL is given, and files written
+//! atomically (snapshots).
 
-#![allow(dead_code, unused_imports)]
-
-use rtsp_stream_testkit::{ServerOptions, TestServer};
+use crate::{ServerOptions, TestServer};
+use std::path::Path;
 
 /// The URL given as the first argument, or a demo RTSP server on loopback (640×480, 30 fps,
 /// H.264) started in this process. Keep the server alive as long as the stream reads it.
@@ -26,12 +26,15 @@ pub fn demo_server() -> TestServer {
     .expect("the demo RTSP server starts (GStreamer's gst-rtsp-server)")
 }
 
-/// Writes `frame` to `path` (PNG or JPEG, from the extension) atomically: a temporary file
-/// renamed over the old one, so a viewer never sees half a picture. Needs the `image` feature.
-#[cfg(feature = "image")]
-pub fn write_snapshot(frame: &rtsp_stream::Frame, path: &std::path::Path) -> Result<(), String> {
+/// Writes `path` atomically: `write` writes a temporary file beside it (same extension, so an
+/// encoder that chooses its format by the extension still does), which is then renamed over
+/// `path`, so a viewer never sees half a picture.
+pub fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&Path) -> Result<(), String>,
+) -> Result<(), String> {
     let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("png");
     let partial = path.with_extension(format!("partial.{extension}"));
-    frame.save(&partial).map_err(|e| e.to_string())?;
+    write(&partial)?;
     std::fs::rename(&partial, path).map_err(|e| e.to_string())
 }

@@ -1,0 +1,158 @@
+//! The stream's statistics counters, apart from its state: every one an atomic that the capture
+//! thread, the supervisor and `stats()` touch without a lock.
+
+use crate::error::Error;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+/// No moment recorded yet.
+const NEVER: u64 = u64::MAX;
+
+/// Counters and moments of one stream, across its runs. Moments are nanoseconds after
+/// `epoch` on the stream's clock.
+pub(crate) struct Counters {
+    epoch: Instant,
+    pub(crate) frames_decoded: AtomicU64,
+    /// Shared with each connection's `CaptureContext`, which backends report through.
+    pub(crate) decode_errors: Arc<AtomicU64>,
+    pub(crate) reconnects: AtomicU64,
+    /// Connections that opened (the newest one's generation).
+    pub(crate) generation: AtomicU64,
+    pub(crate) runs: AtomicU64,
+    /// Frames allocated outside the pool (see `FramePool`).
+    pub(crate) frames_beyond_pool: AtomicU64,
+    /// Panics of the backend on a capture thread, each reported as a transient error.
+    pub(crate) backend_panics: AtomicU64,
+    /// Messages and notices of capture threads merged into a later one of the same kind
+    /// because the supervisor had not taken them yet.
+    pub(crate) coalesced: AtomicU64,
+    last_frame: AtomicU64,
+    /// Since when the stream has not been streaming; `NEVER` while streaming and before the
+    /// first start.
+    offline_since: AtomicU64,
+    last_error_at: AtomicU64,
+    /// Exponential moving average of the interval between frames, in nanoseconds.
+    frame_interval: AtomicU64,
+    last_error: Mutex<Option<Arc<Error>>>,
+}
+
+impl Counters {
+    pub(crate) fn new(epoch: Instant) -> Self {
+        Counters {
+            epoch,
+            frames_decoded: AtomicU64::new(0),
+            decode_errors: Arc::new(AtomicU64::new(0)),
+            reconnects: AtomicU64::new(0),
+            generation: AtomicU64::new(0),
+            runs: AtomicU64::new(0),
+            frames_beyond_pool: AtomicU64::new(0),
+            backend_panics: AtomicU64::new(0),
+            coalesced: AtomicU64::new(0),
+            last_frame: AtomicU64::new(NEVER),
+            offline_since: AtomicU64::new(NEVER),
+            last_error_at: AtomicU64::new(NEVER),
+            frame_interval: AtomicU64::new(0),
+            last_error: Mutex::new(None),
+        }
+    }
+
+    pub(crate) fn nanos_since_epoch(&self, at: Instant) -> u64 {
+        at.saturating_duration_since(self.epoch).as_nanos() as u64
+    }
+
+    fn instant(&self, nanos: u64) -> Option<Instant> {
+        (nanos != NEVER).then(|| self.epoch + Duration::from_nanos(nanos))
+    }
+
+    /// The wall-clock time of a recorded moment, given the clock's `now` on both scales.
+    pub(crate) fn wall_time(
+        &self,
+        nanos: u64,
+        now: Instant,
+        now_wall: SystemTime,
+    ) -> Option<SystemTime> {
+        let then = self.instant(nanos)?;
+        Some(now_wall - now.saturating_duration_since(then))
+    }
+
+    pub(crate) fn last_frame_at(&self) -> Option<Instant> {
+        self.instant(self.last_frame.load(Ordering::Acquire))
+    }
+
+    pub(crate) fn last_error_at(&self) -> u64 {
+        self.last_error_at.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn offline_since(&self) -> u64 {
+        self.offline_since.load(Ordering::Acquire)
+    }
+
+    /// The stream is streaming (`true`) or not; only the first moment off the stream is kept.
+    pub(crate) fn set_streaming(&self, streaming: bool, now: Instant) {
+        if streaming {
+            self.offline_since.store(NEVER, Ordering::Release);
+        } else {
+            let now = self.nanos_since_epoch(now);
+            let _ = self.offline_since.compare_exchange(
+                NEVER,
+                now,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            );
+        }
+    }
+
+    /// Bookkeeping after a publish at `at`: lock-free, allocation-free.
+    pub(crate) fn frame_published(&self, at: Instant) {
+        self.frames_decoded.fetch_add(1, Ordering::Relaxed);
+        let now = self.nanos_since_epoch(at);
+        let prev = self.last_frame.swap(now, Ordering::AcqRel);
+        if prev != NEVER && now > prev {
+            let dt = now - prev;
+            let avg = self.frame_interval.load(Ordering::Relaxed);
+            let next = if avg == 0 {
+                dt
+            } else {
+                // Weight 1/16: smooth over about half a second at 30 fps.
+                (avg as i64 + (dt as i64 - avg as i64) / 16) as u64
+            };
+            self.frame_interval.store(next, Ordering::Relaxed);
+        }
+    }
+
+    /// The measured rate at `now`; 0 once no frame has come for max(2 s, 3 intervals), so
+    /// that an outage does not read as the last rate.
+    pub(crate) fn measured_fps(&self, now: Instant) -> f64 {
+        let interval = self.frame_interval.load(Ordering::Relaxed);
+        let Some(last) = self.last_frame_at() else {
+            return 0.0;
+        };
+        let silent = now.saturating_duration_since(last);
+        let gone = Duration::from_secs(2).max(Duration::from_nanos(interval.saturating_mul(3)));
+        if interval == 0 || silent > gone {
+            return 0.0;
+        }
+        1e9 / interval as f64
+    }
+
+    pub(crate) fn set_last_error(&self, error: Arc<Error>, now: Instant) {
+        self.last_error_at
+            .store(self.nanos_since_epoch(now), Ordering::Release);
+        *self
+            .last_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(error);
+    }
+
+    pub(crate) fn last_error(&self) -> Option<Arc<Error>> {
+        self.last_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(crate) fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+}
