@@ -62,7 +62,23 @@ step "licences of every dependency against .ci/licences-allowed"
 bash scripts/check-licences.sh
 bash scripts/check-licences.sh --self-test
 
+step "tests, every crate with every feature: build, doc tests"
+# --all-features: tests behind `required-features` are otherwise skipped without a word.
+# Libraries, programs, tests and examples in one build, with the features the tests unify (the
+# Python extension and the test server are among them, so nothing is compiled twice).
+cargo build --workspace --all-features --lib --bins --tests --examples \
+  --message-format=json-render-diagnostics > target/test-binaries.json
+cargo test --workspace --all-features --no-fail-fast --doc 2>&1 | tee target/doc-test-output.txt
+
+step "tests, every crate with every feature: started in the background"
+python3 scripts/run-tests.py target/test-binaries.json target/lane-output.txt \
+  > target/test-run.log 2>&1 &
+tests=$!
+echo "test lanes running (pid $tests); their output follows once they end"
+
 step "the small reader with retina alone links no system decoder library"
+# The tests do not run this example: its retina-only build may replace the one the test build
+# made.
 cargo build -q -p rtsp-stream --no-default-features --features retina --example reader
 if command -v ldd >/dev/null 2>&1; then
   if ldd target/debug/examples/reader | grep -E 'libav|libgst|libopencv'; then
@@ -73,18 +89,6 @@ if command -v ldd >/dev/null 2>&1; then
 else
   echo "ldd not found: the reader's libraries are not checked"
 fi
-
-step "tests, every crate with every feature: build, doc tests"
-# --all-features: tests behind `required-features` are otherwise skipped without a word.
-cargo test --workspace --all-features --no-fail-fast --no-run \
-  --message-format=json-render-diagnostics > target/test-binaries.json
-cargo test --workspace --all-features --no-fail-fast --doc 2>&1 | tee target/doc-test-output.txt
-
-step "tests, every crate with every feature: started in the background"
-python3 scripts/run-tests.py target/test-binaries.json target/lane-output.txt \
-  > target/test-run.log 2>&1 &
-tests=$!
-echo "test lanes running (pid $tests); their output follows once they end"
 
 step "feature matrix: the facade with each decoder alone and with none"
 for features in "" mock retina ffmpeg gstreamer opencv webcam image,ndarray; do
@@ -113,8 +117,9 @@ cargo package --workspace --exclude rtsp-stream-python --no-verify --allow-dirty
 cargo package -p rtsp-stream-core --allow-dirty
 
 step "the benchmark harness, short"
-# One 2 s window per reader at 320x240 (figures not quoted).
-cargo run --all-features --example benchmark -- --quick
+# One 2 s window per reader at 320x240 (figures not quoted). The test build made it, with the
+# workspace's features.
+target/debug/examples/benchmark --quick
 
 step "tests, every crate with every feature: results"
 tests_status=0
