@@ -20,6 +20,13 @@ pub struct CaptureContext {
     inner: Arc<ContextInner>,
 }
 
+/// What the backends of a stream's connections count about decoding.
+#[derive(Debug, Default)]
+pub(crate) struct DecodeCounters {
+    pub(crate) errors: AtomicU64,
+    pub(crate) skipped: AtomicU64,
+}
+
 struct ContextInner {
     cancelled: AtomicBool,
     /// Nanoseconds after `epoch`; `u64::MAX` means no deadline.
@@ -29,7 +36,7 @@ struct ContextInner {
     wake: WakeSignal,
     /// The stream's supervisor, woken by notices.
     supervisor: WakeSignal,
-    decode_errors: Arc<AtomicU64>,
+    decode: Arc<DecodeCounters>,
     /// Notices not taken yet, and how many were merged or dropped meanwhile.
     notices: Mutex<(Vec<Notice>, u64)>,
     backend: &'static str,
@@ -54,7 +61,7 @@ impl CaptureContext {
             clock,
             backend,
             WakeSignal::new(),
-            Arc::new(AtomicU64::new(0)),
+            Arc::new(DecodeCounters::default()),
         )
     }
 
@@ -62,7 +69,7 @@ impl CaptureContext {
         clock: Arc<dyn Clock>,
         backend: &'static str,
         supervisor: WakeSignal,
-        decode_errors: Arc<AtomicU64>,
+        decode: Arc<DecodeCounters>,
     ) -> Self {
         let epoch = clock.now();
         CaptureContext {
@@ -73,7 +80,7 @@ impl CaptureContext {
                 clock,
                 wake: WakeSignal::new(),
                 supervisor,
-                decode_errors,
+                decode,
                 notices: Mutex::new((Vec::new(), 0)),
                 backend,
                 revision: Mutex::new((0, WakerSlab::default())),
@@ -229,7 +236,14 @@ impl CaptureContext {
 
     /// Counts a frame the decoder could not decode (shows in the stream's stats).
     pub fn report_decode_error(&self) {
-        self.inner.decode_errors.fetch_add(1, Ordering::Relaxed);
+        self.inner.decode.errors.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts `n` frames not delivered because their data was incomplete: received or decoded
+    /// after a loss, before the next key frame (shows in the stream's stats as
+    /// `frames_skipped`).
+    pub fn report_frames_skipped(&self, n: u64) {
+        self.inner.decode.skipped.fetch_add(n, Ordering::Relaxed);
     }
 
     pub(crate) fn set_deadline_in(&self, from_now: Duration) {
@@ -286,7 +300,7 @@ impl CaptureContext {
 
     /// Decode errors reported so far (on this stream, when run by one).
     pub fn decode_errors(&self) -> u64 {
-        self.inner.decode_errors.load(Ordering::Relaxed)
+        self.inner.decode.errors.load(Ordering::Relaxed)
     }
 }
 

@@ -27,6 +27,34 @@ pub struct Description {
     pub opencv_apis: &'static [i32],
     /// What it can find out and do, where decoder libraries differ.
     pub abilities: Abilities,
+    /// The conditions of the README's compatibility matrix (firmware quirks, impaired
+    /// networks) where it does not simply work: each names the condition as the conformance
+    /// scenario does, whether it works with a limit or cannot, and why (for "cannot", the
+    /// library's missing API and what the user gets instead). Conditions not listed work.
+    pub limits: &'static [Limit],
+    /// Which of the backend's configurations this describes, when it has several that differ
+    /// (`"libavcodec"`); empty otherwise. A column of the compatibility matrix.
+    pub variant: &'static str,
+}
+
+/// A condition where a backend does not simply work (see [`Description::limits`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    /// The condition, as the conformance scenario names its matrix row.
+    pub condition: &'static str,
+    /// Works with a limit, or cannot.
+    pub kind: LimitKind,
+    /// The limit, or the missing API and what the user gets instead.
+    pub why: &'static str,
+}
+
+/// How a backend falls short of a condition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitKind {
+    /// It works, with the limit named (for example: it reconnects to recover).
+    Limited,
+    /// Its library offers no way: the user gets what the reason says (a named error).
+    Cannot,
 }
 
 impl Description {
@@ -39,6 +67,8 @@ impl Description {
             auto_rank: None,
             opencv_apis: &[],
             abilities: Abilities::ALL,
+            limits: &[],
+            variant: "",
         }
     }
 }

@@ -29,7 +29,7 @@ use std::time::Duration;
 
 pub use crate::backend::{Capture, CaptureBackend, ReadStatus};
 pub use crate::context::{CaptureContext, ContextChanged};
-pub use crate::description::{Abilities, Description, TlsRule};
+pub use crate::description::{Abilities, Description, Limit, LimitKind, TlsRule};
 pub use crate::error::BackendError;
 pub use crate::frame::FrameSink;
 pub use crate::memory::StreamMemory;

@@ -86,6 +86,9 @@ pub struct Stats {
     pub measured_fps: f64,
     /// Frames the decoder reported it could not decode.
     pub decode_errors: u64,
+    /// Frames not delivered because their data was incomplete: after a loss (a packet missing
+    /// over UDP), until the next key frame.
+    pub frames_skipped: u64,
     /// Reconnection attempts made (every attempt after the first of each run).
     pub reconnects: u64,
     /// Connections opened (generation of the newest).

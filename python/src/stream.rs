@@ -392,6 +392,7 @@ impl VideoStream {
         d.set_item("frames_beyond_pool", s.frames_beyond_pool)?;
         d.set_item("measured_fps", s.measured_fps)?;
         d.set_item("decode_errors", s.decode_errors)?;
+        d.set_item("frames_skipped", s.frames_skipped)?;
         d.set_item("reconnects", s.reconnects)?;
         d.set_item("generation", s.generation)?;
         d.set_item("last_error", s.last_error.map(|e| e.to_string()))?;

@@ -30,6 +30,8 @@ pub struct FfmpegCapture {
     /// data or a frame FFmpeg marks corrupt or concealed, so a smeared picture is never
     /// delivered.
     waiting_for_key: bool,
+    /// Waiting for a key frame because of damage (not at the start): skipped frames counted.
+    after_damage: bool,
     /// Set once the demuxer reported the end; then the decoder is drained.
     draining: bool,
     pace: Option<FilePacer>,
@@ -100,6 +102,7 @@ impl FfmpegCapture {
             decoded: frame::Video::empty(),
             packet: Packet::empty(),
             waiting_for_key: true,
+            after_damage: false,
             draining: false,
             pace: (!network && config.pace_files).then(FilePacer::new),
             loop_files: config.loop_files && !network,
@@ -115,14 +118,20 @@ impl FfmpegCapture {
                     let concealed = unsafe { (*self.decoded.as_ptr()).decode_error_flags } != 0;
                     if self.decoded.is_corrupt() || concealed {
                         ctx.report_decode_error();
+                        ctx.report_frames_skipped(1);
                         self.waiting_for_key = true;
+                        self.after_damage = true;
                         continue;
                     }
                     if self.waiting_for_key {
                         if !self.decoded.is_key() {
+                            if self.after_damage {
+                                ctx.report_frames_skipped(1);
+                            }
                             continue;
                         }
                         self.waiting_for_key = false;
+                        self.after_damage = false;
                     }
                     return Ok(Some(()));
                 }
@@ -161,8 +170,10 @@ impl FfmpegCapture {
                 // The demuxer saw data missing (lost packets): what follows until the next key
                 // frame would decode into a smeared picture.
                 ctx.report_decode_error();
+                ctx.report_frames_skipped(1);
                 self.decoder.flush();
                 self.waiting_for_key = true;
+                self.after_damage = true;
                 continue;
             }
             let sent = self.decoder.send_packet(&self.packet);
@@ -174,6 +185,7 @@ impl FfmpegCapture {
                         ctx.report_decode_error();
                         self.decoder.flush();
                         self.waiting_for_key = true;
+                        self.after_damage = true;
                     }
                     ffmpeg_next::Error::Other { errno: EAGAIN } => {}
                     e => return Err(FfmpegError::av("decoding", e, self.network)),

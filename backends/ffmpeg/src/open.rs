@@ -30,6 +30,8 @@ impl CaptureBackend for FfmpegBackend {
                 tls: TlsRule::CannotVerify { https: false },
                 ..Abilities::ALL
             },
+            limits: &[],
+            variant: "",
         }
     }
 

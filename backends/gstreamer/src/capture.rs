@@ -13,7 +13,7 @@ use rtsp_stream_core::raw::{
     YuvRange, plausible_fps,
 };
 use rtsp_stream_core::{Result, StreamProps, Transport};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -28,6 +28,8 @@ pub(crate) struct Built {
     pub(crate) video_offered: Arc<AtomicBool>,
     /// The picture size a decoder's caps declared over the stream's limit (see `SizeGuard`).
     pub(crate) refused_size: Arc<Mutex<Option<(u32, u32)>>>,
+    /// Packets reported lost to the depayloaders (see `SizeGuard`).
+    pub(crate) lost_packets: Arc<AtomicU64>,
 }
 
 impl Built {
@@ -53,6 +55,10 @@ pub struct GstreamerCapture {
     /// change.
     info: Option<(gst::Caps, gst_video::VideoInfo)>,
     props: StreamProps,
+    /// Lost packets seen so far, and the time stamp of the last picture delivered: after a
+    /// loss, the gap to the next picture is what the depayloader skipped.
+    losses_seen: u64,
+    last_pts: Option<Duration>,
 }
 
 const FILTER: &[gst::MessageType] = &[gst::MessageType::Error, gst::MessageType::Eos];
@@ -76,6 +82,8 @@ impl GstreamerCapture {
             pull_slice: config.pull_slice.max(Duration::from_millis(1)),
             open_watch,
             info: None,
+            losses_seen: 0,
+            last_pts: None,
             props: {
                 let mut props = StreamProps::default();
                 props.transport = transport;
@@ -198,7 +206,29 @@ impl GstreamerCapture {
 
     /// Puts the sample's picture into the lent buffer: converted by the core from the
     /// decoder's YUV, or copied as `videoconvert` made it.
-    fn deliver(&mut self, sample: &gst::Sample, sink: &mut FrameSink<'_>) -> Result<()> {
+    /// Counts the pictures a loss cost: the depayloader waits for the next key frame after
+    /// one, so the gap in time stamps before this picture is what it skipped.
+    fn count_skipped(&mut self, pts: Option<Duration>, ctx: &CaptureContext) {
+        let lost = self.built.lost_packets.load(Ordering::Relaxed);
+        if lost != self.losses_seen {
+            self.losses_seen = lost;
+            ctx.report_decode_error();
+            if let (Some(before), Some(now), Some(fps)) = (self.last_pts, pts, self.props.fps) {
+                let frames = (now.saturating_sub(before).as_secs_f64() * fps).round() as u64;
+                ctx.report_frames_skipped(frames.saturating_sub(1));
+            }
+        }
+        if pts.is_some() {
+            self.last_pts = pts;
+        }
+    }
+
+    fn deliver(
+        &mut self,
+        sample: &gst::Sample,
+        sink: &mut FrameSink<'_>,
+        ctx: &CaptureContext,
+    ) -> Result<()> {
         let caps = sample
             .caps()
             .ok_or_else(|| GstError::Frame("a sample without caps".into()))?;
@@ -218,13 +248,15 @@ impl GstreamerCapture {
             self.props.pixel_format = Some(sink.pixel_format());
             self.info = Some((caps.to_owned(), info));
         }
-        let (_, info) = self.info.as_ref().expect("set above");
         let buffer = sample
             .buffer()
             .ok_or_else(|| GstError::Frame("a sample without a buffer".into()))?;
+        let pts = buffer.pts().map(|t| Duration::from_nanos(t.nseconds()));
+        self.count_skipped(pts, ctx);
+        let (_, info) = self.info.as_ref().expect("set above");
         let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(buffer, info)
             .map_err(|_| GstError::Frame("the buffer cannot be mapped".into()))?;
-        sink.set_pts(buffer.pts().map(|t| Duration::from_nanos(t.nseconds())));
+        sink.set_pts(pts);
         sink.set_key_frame(!buffer.flags().contains(gst::BufferFlags::DELTA_UNIT));
         match yuv_picture(&frame, info)? {
             Some(picture) => picture.write_into(sink),
@@ -335,7 +367,7 @@ impl Capture for GstreamerCapture {
                 };
             }
             if let Some(sample) = self.built.appsink.try_pull_sample(self.slice(ctx)) {
-                self.deliver(&sample, sink)?;
+                self.deliver(&sample, sink, ctx)?;
                 return Ok(ReadStatus::Frame);
             }
             if self.built.appsink.is_eos() && !self.network {

@@ -8,9 +8,58 @@ use crate::sockets::OpenWatch;
 use crate::{GstreamerBackend, GstreamerConfig};
 use gstreamer as gst;
 use rtsp_stream_core::raw::{
-    Abilities, CaptureContext, Description, OpenRequest, open_with_transport,
+    Abilities, CaptureContext, Description, Limit, LimitKind, OpenRequest, open_with_transport,
 };
 use rtsp_stream_core::{CaptureBackend, Result};
+
+/// The reordering the conformance suite's camera applies: a jitter buffer shorter than this
+/// drops what arrives late.
+const REORDER_WINDOW: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Over TCP, `rtspsrc` (1.22) sends no RTSP keep-alive while media flows: its connection
+/// timer restarts on every interleaved packet. Cameras that count RTCP receiver reports as
+/// liveness keep the session; one that counts only RTSP requests expires it each timeout.
+const NO_KEEP_ALIVE_OVER_TCP: &str = "rtspsrc sends no RTSP keep-alive over TCP while media \
+    flows; a camera that counts only RTSP requests as liveness expires the session and the \
+    stream reconnects (a Disconnected event, about one back-off of frames lost)";
+
+const LIMITS: [Limit; 4] = [
+    Limit {
+        condition: "session expires without keep-alives",
+        kind: LimitKind::Limited,
+        why: NO_KEEP_ALIVE_OVER_TCP,
+    },
+    Limit {
+        condition: "credentials asked again on a later request",
+        kind: LimitKind::Limited,
+        why: NO_KEEP_ALIVE_OVER_TCP,
+    },
+    Limit {
+        condition: "Digest nonce goes stale",
+        kind: LimitKind::Limited,
+        why: NO_KEEP_ALIVE_OVER_TCP,
+    },
+    Limit {
+        condition: "SSRC change mid-stream",
+        kind: LimitKind::Limited,
+        why: "a new SSRC is a new rtspsrc pad, and the decoder stays linked to the first: \
+            frames stop until the stall deadline reconnects",
+    },
+];
+
+const LIMITS_AT_LOW_LATENCY: [Limit; 5] = [
+    LIMITS[0],
+    LIMITS[1],
+    LIMITS[2],
+    LIMITS[3],
+    Limit {
+        condition: "UDP packets reordered within 50 ms",
+        kind: LimitKind::Limited,
+        why: "with the default jitter-buffer latency of 0, a packet that arrives after its \
+            successor is dropped and its picture with it; GstreamerConfig::latency of 100 ms \
+            reorders them, at that much delay",
+    },
+];
 
 impl CaptureBackend for GstreamerBackend {
     type Config = GstreamerConfig;
@@ -29,6 +78,12 @@ impl CaptureBackend for GstreamerBackend {
                 colour_tolerance: if cfg.core_conversion { 3 } else { 5 },
                 ..Abilities::ALL
             },
+            limits: if cfg.latency < REORDER_WINDOW {
+                &LIMITS_AT_LOW_LATENCY
+            } else {
+                &LIMITS
+            },
+            variant: "",
         }
     }
 

@@ -9,7 +9,7 @@ use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
 use rtsp_stream_core::raw::{OpenRequest, codec_name};
 use rtsp_stream_core::{PixelFormat, Transport};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 fn mark_opened(opened: &Mutex<Option<Option<String>>>, codec: Option<String>) {
@@ -87,9 +87,18 @@ fn tune_decoders(bin: &gst::Bin, threads: u32, guard: &SizeGuard) {
                     element.set_property("output-corrupt", false);
                 }
             }
-            let decoder = factory
-                .metadata(gst::ELEMENT_METADATA_KLASS)
-                .is_some_and(|k| k.contains("Decoder"));
+            let klass = factory.metadata(gst::ELEMENT_METADATA_KLASS);
+            if klass.is_some_and(|k| k.contains("Depayloader")) {
+                // After a loss, nothing until the next key frame: a picture decoded from
+                // incomplete data is never delivered.
+                if element.has_property("wait-for-keyframe") {
+                    element.set_property("wait-for-keyframe", true);
+                }
+                if let Some(sink) = element.static_pad("sink") {
+                    guard.count_losses(&sink);
+                }
+            }
+            let decoder = klass.is_some_and(|k| k.contains("Decoder"));
             if decoder && let Some(sink) = element.static_pad("sink") {
                 guard.watch(&sink);
             }
@@ -103,6 +112,9 @@ fn tune_decoders(bin: &gst::Bin, threads: u32, guard: &SizeGuard) {
 pub(crate) struct SizeGuard {
     max_pixels: u64,
     pub(crate) refused: Arc<Mutex<Option<(u32, u32)>>>,
+    /// Packets the jitter buffer reported lost to a depayloader (its `GstRTPPacketLost`
+    /// events): the capture skips what follows until the next key frame and counts it.
+    pub(crate) lost_packets: Arc<AtomicU64>,
 }
 
 impl SizeGuard {
@@ -110,6 +122,7 @@ impl SizeGuard {
         SizeGuard {
             max_pixels,
             refused: Arc::default(),
+            lost_packets: Arc::default(),
         }
     }
 
@@ -119,6 +132,22 @@ impl SizeGuard {
             gst::PadProbeType::EVENT_DOWNSTREAM | gst::PadProbeType::BUFFER,
             move |_, info| guarded(gst::PadProbeReturn::Drop, || guard.check(info)),
         );
+    }
+
+    fn count_losses(&self, pad: &gst::Pad) {
+        let lost = Arc::clone(&self.lost_packets);
+        pad.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
+            guarded(gst::PadProbeReturn::Ok, || {
+                if let Some(gst::PadProbeData::Event(event)) = &info.data
+                    && event
+                        .structure()
+                        .is_some_and(|s| s.name() == "GstRTPPacketLost")
+                {
+                    lost.fetch_add(1, Ordering::Relaxed);
+                }
+                gst::PadProbeReturn::Ok
+            })
+        });
     }
 
     fn check(&self, info: &gst::PadProbeInfo<'_>) -> gst::PadProbeReturn {
@@ -194,6 +223,18 @@ pub(crate) fn rtsp(
     src.set_property("teardown-timeout", 50_000_000u64);
     // No automatic retry over TCP after a UDP timeout: the transport is ours to choose.
     src.set_property("timeout", 0u64);
+    // The jitter buffer tells the depayloader what it lost (GstRTPPacketLost), which is how
+    // the capture counts what a loss cost; rtpbin leaves that off unless asked.
+    src.connect("new-manager", false, |values| {
+        guarded((), || {
+            if let Some(manager) = values.get(1).and_then(|v| v.get::<gst::Element>().ok())
+                && manager.has_property("do-lost")
+            {
+                manager.set_property("do-lost", true);
+            }
+        });
+        None
+    });
     // Only the video stream is set up: no bandwidth or pads for audio nobody decodes.
     let video_offered = Arc::new(AtomicBool::new(false));
     let offered = Arc::clone(&video_offered);
@@ -254,6 +295,7 @@ pub(crate) fn rtsp(
         opened,
         video_offered,
         refused_size: size_guard.refused,
+        lost_packets: size_guard.lost_packets,
     })
 }
 
@@ -337,6 +379,7 @@ pub(crate) fn uri(
         opened,
         video_offered: Arc::default(),
         refused_size: size_guard.refused,
+        lost_packets: size_guard.lost_packets,
     })
 }
 
@@ -386,6 +429,7 @@ pub(crate) fn custom(
         opened,
         video_offered: Arc::default(),
         refused_size: size_guard.refused,
+        lost_packets: size_guard.lost_packets,
     })
 }
 

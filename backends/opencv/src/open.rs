@@ -8,7 +8,8 @@ use opencv::core::Vector;
 use opencv::prelude::*;
 use opencv::videoio::{self, VideoCapture};
 use rtsp_stream_core::raw::{
-    Abilities, CaptureContext, Description, OpenRequest, TlsRule, refuse_unverifiable_tls,
+    Abilities, CaptureContext, Description, Limit, LimitKind, OpenRequest, TlsRule,
+    refuse_unverifiable_tls,
 };
 use rtsp_stream_core::{CaptureBackend, Result, Transport};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -48,6 +49,11 @@ impl Source {
     }
 }
 
+/// Why OpenCV cannot be asked for UDP on one stream.
+const UDP_PER_STREAM: &str = "VideoCapture has no per-stream transport (only the \
+    process-wide OPENCV_FFMPEG_CAPTURE_OPTIONS): an explicit UDP transport is an Unsupported \
+    error";
+
 impl CaptureBackend for OpencvBackend {
     type Config = OpencvConfig;
     type Capture = OpencvCapture;
@@ -79,6 +85,39 @@ impl CaptureBackend for OpencvBackend {
                 refuses_size_before_decoding: false,
                 ..Abilities::ALL
             },
+            limits: &[
+                Limit {
+                    condition: "1 % UDP packet loss",
+                    kind: LimitKind::Cannot,
+                    why: UDP_PER_STREAM,
+                },
+                Limit {
+                    condition: "5 % UDP packet loss",
+                    kind: LimitKind::Cannot,
+                    why: UDP_PER_STREAM,
+                },
+                Limit {
+                    condition: "UDP packets reordered within 50 ms",
+                    kind: LimitKind::Cannot,
+                    why: UDP_PER_STREAM,
+                },
+                Limit {
+                    condition: "new parameter sets and picture size mid-stream",
+                    kind: LimitKind::Limited,
+                    why: "OpenCV keeps the first picture size for the whole session: the \
+                        capture notices the change in FFmpeg's log and reconnects (a \
+                        PictureSizeChanged error, then frames of the new size)",
+                },
+                Limit {
+                    condition: "audio and metadata tracks before the video",
+                    kind: LimitKind::Limited,
+                    why: "OpenCV's FFmpeg sets up every track and waits its analysis time \
+                        (5 s) for tracks that send nothing: the first frame comes that late, \
+                        so open_timeout must exceed it; only OPENCV_FFMPEG_CAPTURE_OPTIONS, \
+                        process-wide, could restrict it to the video",
+                },
+            ],
+            variant: "",
         }
     }
 

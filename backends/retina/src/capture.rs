@@ -40,6 +40,9 @@ pub struct RetinaCapture {
     /// Access units are skipped until a key frame: at the start (joining mid-GOP), after lost
     /// packets and after a unit the decoder refused, so a smeared picture is never delivered.
     waiting_for_key: bool,
+    /// Waiting for a key frame because data was lost or damaged (not because the connection
+    /// just started): the units skipped meanwhile are counted.
+    after_damage: bool,
     size: (u32, u32),
     fps: Option<f64>,
     transport: Transport,
@@ -72,6 +75,7 @@ impl RetinaCapture {
             codec: opened.codec,
             decoder,
             waiting_for_key: true,
+            after_damage: false,
             size: opened.size.unwrap_or((0, 0)),
             fps: opened.fps,
             transport: opened.transport,
@@ -157,6 +161,7 @@ impl RetinaCapture {
             if unit.loss() > 0 && !self.waiting_for_key {
                 ctx.report_decode_error();
                 self.waiting_for_key = true;
+                self.after_damage = true;
             }
             let key = unit.is_random_access_point();
             if unit.has_new_parameters() {
@@ -168,9 +173,13 @@ impl RetinaCapture {
                 self.check_declared_size(unit.data(), sink)?;
             }
             if self.waiting_for_key && !key {
+                if self.after_damage {
+                    ctx.report_frames_skipped(1);
+                }
                 continue;
             }
             self.waiting_for_key = false;
+            self.after_damage = false;
             if let Ok(pts) = Duration::try_from_secs_f64(unit.timestamp().elapsed_secs()) {
                 if self.pending_pts.len() >= MAX_PENDING {
                     self.pending_pts.clear();
@@ -197,6 +206,7 @@ impl RetinaCapture {
                     );
                     ctx.report_decode_error();
                     self.waiting_for_key = true;
+                    self.after_damage = true;
                     self.pending_pts.clear();
                 }
             }

@@ -34,6 +34,15 @@ pub(crate) enum RetinaError {
     },
     #[error("the server ended the session")]
     SessionEnded,
+    /// A redirect the backend would not follow.
+    #[error("{why}: {target}")]
+    RedirectRefused { target: String, why: &'static str },
+    /// What happened at a redirect's target.
+    #[error("redirected to {target}: {source}")]
+    Redirected {
+        target: String,
+        source: Box<RetinaError>,
+    },
     /// The core's own error (an interrupted wait, a refused frame size), passed through.
     #[error("{0}")]
     Core(Error),
@@ -49,6 +58,8 @@ impl BackendError for RetinaError {
                 ErrorKind::Unsupported
             }
             RetinaError::SessionEnded => ErrorKind::ConnectionLost,
+            RetinaError::RedirectRefused { .. } => ErrorKind::InvalidSource,
+            RetinaError::Redirected { source, .. } => source.kind(),
             RetinaError::Core(e) => e.kind(),
         }
     }
@@ -56,6 +67,7 @@ impl BackendError for RetinaError {
     fn into_native(self) -> Option<Box<dyn std::error::Error + Send + Sync>> {
         match self {
             RetinaError::Rtsp { source, .. } => Some(Box::new(source)),
+            RetinaError::Redirected { source, .. } => source.into_native(),
             _ => None,
         }
     }

@@ -4,9 +4,27 @@ use crate::capture::RetinaCapture;
 use crate::decode::Decoder;
 use crate::{RetinaBackend, RetinaConfig, session};
 use rtsp_stream_core::raw::{
-    Abilities, CaptureContext, Description, OpenRequest, TlsRule, open_with_transport,
+    Abilities, CaptureContext, Description, Limit, LimitKind, OpenRequest, TlsRule,
+    open_with_transport,
 };
 use rtsp_stream_core::{CaptureBackend, Error, ErrorKind, Result, Transport};
+
+/// openh264 decodes H.264 and nothing else.
+const OPENH264_LIMITS: &[Limit] = &[
+    Limit {
+        condition: "H.265",
+        kind: LimitKind::Cannot,
+        why: OTHER_CODEC,
+    },
+    Limit {
+        condition: "MJPEG (RTP/JPEG)",
+        kind: LimitKind::Cannot,
+        why: OTHER_CODEC,
+    },
+];
+
+const OTHER_CODEC: &str = "openh264 decodes H.264 only: an Unsupported error naming the \
+    libavcodec decoder (RetinaDecoder::Libavcodec, feature ffmpeg)";
 
 impl CaptureBackend for RetinaBackend {
     type Config = RetinaConfig;
@@ -27,6 +45,16 @@ impl CaptureBackend for RetinaBackend {
                 // retina 0.4 has no TLS.
                 tls: TlsRule::None,
                 ..Abilities::ALL
+            },
+            limits: match cfg.decoder {
+                crate::RetinaDecoder::OpenH264 => OPENH264_LIMITS,
+                #[cfg(feature = "ffmpeg")]
+                crate::RetinaDecoder::Libavcodec => &[],
+            },
+            variant: match cfg.decoder {
+                crate::RetinaDecoder::OpenH264 => "",
+                #[cfg(feature = "ffmpeg")]
+                crate::RetinaDecoder::Libavcodec => "libavcodec",
             },
         }
     }

@@ -124,6 +124,94 @@ async fn resolve(ctx: &CaptureContext, host: String, port: u16) -> Result<IpAddr
     }
 }
 
+/// Redirects followed from one DESCRIBE: enough for a camera behind an NVR behind a relay.
+const MAX_REDIRECTS: usize = 3;
+
+/// DESCRIBE, following the camera's redirects (`301`/`302` with a `Location`) for at most
+/// [`MAX_REDIRECTS`] hops. Credentials go to the source's own host only: a redirect to another
+/// host is followed without them. A loop, too many hops or a target that fails is an error
+/// naming the target.
+async fn describe_following_redirects(
+    req: &OpenRequest,
+    ctx: &CaptureContext,
+    mut url: url::Url,
+    group: &Arc<SessionGroup>,
+) -> Result<retina::client::Session<retina::client::Described>, RetinaError> {
+    let origin = (
+        url.host_str().map(str::to_owned),
+        url.port_or_known_default(),
+    );
+    let mut visited = vec![url.clone()];
+    for hop in 0..=MAX_REDIRECTS {
+        let same_host = (
+            url.host_str().map(str::to_owned),
+            url.port_or_known_default(),
+        ) == origin;
+        let creds = req
+            .credentials()
+            .filter(|_| same_host)
+            .map(|c| Credentials {
+                username: c.username.clone(),
+                password: c.password.expose().to_owned(),
+            });
+        let options = SessionOptions::default()
+            .creds(creds)
+            .user_agent(format!("rtsp-stream/{}", env!("CARGO_PKG_VERSION")))
+            .session_group(Arc::clone(group))
+            .teardown(TeardownPolicy::Auto);
+        let described = interruptible(
+            ctx,
+            "describing the stream",
+            retina::client::Session::describe(url.clone(), options),
+        )
+        .await?;
+        let error = match described {
+            Ok(session) => return Ok(session),
+            Err(error) => error,
+        };
+        let Some(location) = error.redirect_location() else {
+            let error = RetinaError::Rtsp {
+                during: "DESCRIBE",
+                source: error,
+            };
+            return Err(match hop {
+                0 => error,
+                _ => RetinaError::Redirected {
+                    target: url.to_string(),
+                    source: Box::new(error),
+                },
+            });
+        };
+        let target = url
+            .join(location)
+            .map_err(|e| RetinaError::InvalidUrl(format!("redirect to {location:?}: {e}")))?;
+        let why = if target.scheme() != "rtsp" {
+            Some("a redirect to another scheme")
+        } else if visited.contains(&target) {
+            Some("a redirect loop")
+        } else if hop == MAX_REDIRECTS {
+            Some("too many redirects")
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            return Err(RetinaError::RedirectRefused {
+                target: target.to_string(),
+                why,
+            });
+        }
+        log::info!(
+            target: "rtsp_stream::retina",
+            "{}: redirected ({}) to {target}",
+            req.source(),
+            error.status_code().unwrap_or(0)
+        );
+        visited.push(target.clone());
+        url = target;
+    }
+    unreachable!("the last hop returns")
+}
+
 /// DESCRIBE, SETUP of the first video track over `transport`, PLAY.
 pub(crate) async fn open(
     req: &OpenRequest,
@@ -132,24 +220,9 @@ pub(crate) async fn open(
     decoder: RetinaDecoder,
 ) -> Result<Opened, RetinaError> {
     let url = connect_url(req, ctx).await?;
-    let creds = req.credentials().map(|c| Credentials {
-        username: c.username.clone(),
-        password: c.password.expose().to_owned(),
-    });
     let group = Arc::new(SessionGroup::default());
-    let options = SessionOptions::default()
-        .creds(creds)
-        .user_agent(format!("rtsp-stream/{}", env!("CARGO_PKG_VERSION")))
-        .session_group(Arc::clone(&group))
-        .teardown(TeardownPolicy::Auto);
     let rtsp = |during| move |source| RetinaError::Rtsp { during, source };
-    let mut session = interruptible(
-        ctx,
-        "describing the stream",
-        retina::client::Session::describe(url, options),
-    )
-    .await?
-    .map_err(rtsp("DESCRIBE"))?;
+    let mut session = describe_following_redirects(req, ctx, url, &group).await?;
     let (stream_index, stream) = session
         .streams()
         .iter()
@@ -186,8 +259,14 @@ pub(crate) async fn open(
         // The first packet, not the PLAY answer, starts the sequence: a server that shares one
         // media among its clients (gst-rtsp-server, many NVRs) announces a number that packets
         // already on their way to a joining client do not follow, and retina would drop the
-        // connection as "out-of-order packet or large loss".
-        session.play(PlayOptions::default().initial_seq(InitialSequenceNumberPolicy::Ignore)),
+        // connection as "out-of-order packet or large loss". A camera that restarts its
+        // encoder inside the session changes its SSRC: the stream follows it (a loss until the
+        // next key frame) instead of reconnecting.
+        session.play(
+            PlayOptions::default()
+                .initial_seq(InitialSequenceNumberPolicy::Ignore)
+                .follow_ssrc_changes(true),
+        ),
     )
     .await?
     .map_err(rtsp("PLAY"))?;

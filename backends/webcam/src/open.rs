@@ -34,6 +34,8 @@ impl CaptureBackend for WebcamBackend {
                 tls: TlsRule::None,
                 ..Abilities::ALL
             },
+            limits: &[],
+            variant: "",
         }
     }
 

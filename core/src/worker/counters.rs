@@ -1,6 +1,7 @@
 //! The stream's statistics counters, apart from its state: every one an atomic that the capture
 //! thread, the supervisor and `stats()` touch without a lock.
 
+use crate::context::DecodeCounters;
 use crate::error::Error;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -15,7 +16,7 @@ pub(crate) struct Counters {
     epoch: Instant,
     pub(crate) frames_decoded: AtomicU64,
     /// Shared with each connection's `CaptureContext`, which backends report through.
-    pub(crate) decode_errors: Arc<AtomicU64>,
+    pub(crate) decode: Arc<DecodeCounters>,
     pub(crate) reconnects: AtomicU64,
     /// Connections that opened (the newest one's generation).
     pub(crate) generation: AtomicU64,
@@ -42,7 +43,7 @@ impl Counters {
         Counters {
             epoch,
             frames_decoded: AtomicU64::new(0),
-            decode_errors: Arc::new(AtomicU64::new(0)),
+            decode: Arc::new(DecodeCounters::default()),
             reconnects: AtomicU64::new(0),
             generation: AtomicU64::new(0),
             runs: AtomicU64::new(0),

@@ -37,7 +37,7 @@ impl Session {
             Arc::clone(&shared.clock),
             shared.backend,
             control.wake.clone(),
-            Arc::clone(&shared.counters.decode_errors),
+            Arc::clone(&shared.counters.decode),
         );
         let link = Arc::new(Link::new(control.wake.clone()));
         let track = shared.threads.track();

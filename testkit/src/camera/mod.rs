@@ -14,11 +14,13 @@
 //! One thread per client sends its media; a process feeds well over a hundred clients.
 
 mod auth;
+mod client;
 mod clock;
 mod sender;
 mod session;
 pub mod wire;
 
+pub use client::leave_a_session;
 pub use clock::CameraClock;
 
 use crate::TestkitError;
@@ -230,6 +232,8 @@ pub struct ServerLog {
     pub frames_sent: u64,
     /// Packets sent, dropped, duplicated and reordered over UDP (all clients).
     pub packets: PacketCounts,
+    /// Stream frames that lost at least one packet (all clients).
+    pub lost_frames: Vec<u64>,
 }
 
 /// Packet counts over UDP.

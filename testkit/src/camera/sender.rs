@@ -238,12 +238,20 @@ impl Media {
             self.sequence = self.sequence.wrapping_add(1);
             self.packets += 1;
             self.octets += payload.len() as u64;
-            if !self.send_rtp(packet) {
+            if !self.send_rtp(packet, n) {
                 return false;
             }
         }
         if n == rtp.timestamp_jump.map_or(u64::MAX, |(at, _)| at) {
             self.quirk("timestamp jump", n);
+        }
+        if shared
+            .scenario
+            .switch_content
+            .as_ref()
+            .is_some_and(|(at, _)| n == *at)
+        {
+            self.quirk("switch content", n);
         }
         shared.log(|l| l.frames_sent += 1);
         let (lock, cond) = &*self.sent;
@@ -258,7 +266,7 @@ impl Media {
             .log(|l| l.quirks.push((client, what.to_owned(), at)));
     }
 
-    fn send_rtp(&mut self, packet: Vec<u8>) -> bool {
+    fn send_rtp(&mut self, packet: Vec<u8>, frame: u64) -> bool {
         match &self.path {
             MediaPath::Tcp { writer, channel } => writer
                 .lock()
@@ -266,7 +274,7 @@ impl Media {
                 .write_all(&interleaved(*channel, &packet))
                 .is_ok(),
             MediaPath::Udp { .. } => {
-                self.impair(packet);
+                self.impair(packet, frame);
                 true
             }
         }
@@ -274,11 +282,16 @@ impl Media {
 
     /// Sends a UDP packet as the scenario's network would: dropped, duplicated, held back
     /// behind later ones, delayed, damaged.
-    fn impair(&mut self, mut packet: Vec<u8>) {
+    fn impair(&mut self, mut packet: Vec<u8>, frame: u64) {
         let imp = self.shared.scenario.impairment.clone();
         let now = Instant::now();
         if self.rng.unit() < imp.drop {
-            self.shared.log(|l| l.packets.dropped += 1);
+            self.shared.log(|l| {
+                l.packets.dropped += 1;
+                if l.lost_frames.last() != Some(&frame) {
+                    l.lost_frames.push(frame);
+                }
+            });
             return;
         }
         // Past the 12-byte RTP header and the first payload bytes (NAL and FU headers), so the

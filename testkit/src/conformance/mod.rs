@@ -48,6 +48,49 @@ macro_rules! endurance_test {
     };
 }
 
+/// Generates one `#[test]` per row of the compatibility matrix (firmware quirks, impaired
+/// networks; [`scenarios::world`]) for `$backend` with `$config`, each asserting what the backend
+/// declares and printing its cell. They run on the scriptable camera, without the suite's
+/// lock: a test binary of their own per backend keeps them apart from the scenarios that
+/// measure.
+#[macro_export]
+macro_rules! world_tests {
+    ($backend:ty, $config:expr) => {
+        $crate::world_tests!(@each $backend, $config,
+            world_loss_1_percent => loss_1_percent,
+            world_loss_5_percent => loss_5_percent,
+            world_reordering => reordering,
+            world_ssrc_change => ssrc_change,
+            world_sequence_and_time_stamp_jumps => sequence_and_time_stamp_jumps,
+            world_wrap_around => wrap_around,
+            world_parameter_sets_in_band => parameter_sets_in_band,
+            world_new_picture_size => new_picture_size,
+            world_b_frames => b_frames,
+            world_h265 => h265,
+            world_mjpeg => mjpeg,
+            world_no_rtcp => no_rtcp,
+            world_late_rtcp => late_rtcp,
+            world_session_keep_alive => session_keep_alive,
+            world_credentials_asked_again => credentials_asked_again,
+            world_stale_nonce => stale_nonce,
+            world_one_session_lingering => one_session_lingering,
+            world_redirect => redirect,
+            world_control_urls => control_urls,
+            world_tracks_before_video => tracks_before_video,
+            world_data_before_play_answer => data_before_play_answer,
+        );
+    };
+    (@each $backend:ty, $config:expr, $($test:ident => $scenario:ident,)*) => {
+        $(
+            #[test]
+            fn $test() {
+                let _turn = $crate::conformance::world::turn::<$backend>(&$config);
+                $crate::conformance::world::$scenario::<$backend>(&$config);
+            }
+        )*
+    };
+}
+
 /// Generates one `#[test]` per conformance scenario for `$backend` with `$config`
 /// (an expression evaluated in each test), expecting what the backend declares for that
 /// configuration ([`CaptureBackend::describe`](rtsp_stream_core::CaptureBackend::describe)).

@@ -25,6 +25,16 @@ impl Error {
     pub fn status_code(&self) -> Option<u16> {
         match self.0.as_ref() {
             ErrorInt::RtspResponseError { status, .. } => Some((*status).into()),
+            ErrorInt::Redirect { status, .. } => Some((*status).into()),
+            _ => None,
+        }
+    }
+
+    /// The `Location` of a redirect (`301`, `302`, `303`, `305` or `307` with a `Location`
+    /// header), as the server wrote it (rtsp-stream patch).
+    pub fn redirect_location(&self) -> Option<&str> {
+        match self.0.as_ref() {
+            ErrorInt::Redirect { location, .. } => Some(location),
             _ => None,
         }
     }
@@ -42,6 +52,17 @@ pub(crate) enum ErrorInt {
         conn_ctx: ConnectionContext,
         msg_ctx: RtspMessageContext,
         description: String,
+    },
+
+    /// A redirect with its `Location` (rtsp-stream patch).
+    #[display("{status} response to {method} CSeq={cseq}: redirect\n\nconn: {conn_ctx}\nmsg: {msg_ctx}")]
+    Redirect {
+        conn_ctx: ConnectionContext,
+        msg_ctx: RtspMessageContext,
+        method: crate::rtsp::msg::Method,
+        cseq: u32,
+        status: crate::rtsp::msg::StatusCode,
+        location: String,
     },
 
     #[display(

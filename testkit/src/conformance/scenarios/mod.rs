@@ -7,6 +7,7 @@ mod hostile;
 mod hostile_input;
 mod pictures;
 mod refusals;
+pub mod world;
 
 pub use faults::*;
 pub use files::*;

@@ -700,9 +700,21 @@ pub struct PlayOptions {
     initial_seq: InitialSequenceNumberPolicy,
     enforce_timestamps_with_max_jump_secs: Option<NonZeroU32>,
     unknown_rtcp_ssrc: UnknownRtcpSsrcPolicy,
+    follow_ssrc_changes: bool,
 }
 
 impl PlayOptions {
+    /// Follows an SSRC change mid-stream (a camera restarting its encoder inside the session)
+    /// instead of failing: the new SSRC is adopted, the change reported as a loss so that
+    /// depacketizers and decoders start again at the next key frame, and sender reports of the
+    /// new SSRC are taken. Default: fail, as before. (rtsp-stream patch.)
+    pub fn follow_ssrc_changes(self, follow_ssrc_changes: bool) -> Self {
+        Self {
+            follow_ssrc_changes,
+            ..self
+        }
+    }
+
     /// Sets the policy for handling the `rtptime` parameter normally seem in the `RTP-Info` header.
     pub fn initial_timestamp(self, initial_timestamp: InitialTimestampPolicy) -> Self {
         Self {
@@ -897,6 +909,92 @@ struct UdpSockets {
     rtp: UdpSocket,
     rtcp: UdpSocket,
     read_buf: crate::buf::MarkBuf,
+    reorder: Reorder,
+}
+
+/// How long an RTP packet that arrived early over UDP waits for the ones before it
+/// (rtsp-stream patch): networks, Wi-Fi links above all, deliver packets out of order, and the
+/// in-order parser would take each of them for a loss.
+const REORDER_WINDOW: std::time::Duration = std::time::Duration::from_millis(80);
+
+/// Packets held at most; beyond, the oldest gap is given up on.
+const REORDER_MAX_HELD: usize = 64;
+
+/// A reorder buffer in front of the in-order parser of a UDP stream (rtsp-stream patch). A
+/// packet ahead of the sequence number expected next is held (copied) until the missing ones
+/// arrive or [`REORDER_WINDOW`] passes; then the packets go on in sequence order, and a gap
+/// still open is what the parser sees as a loss.
+#[derive(Default)]
+struct Reorder {
+    next: Option<u16>,
+    held: Vec<(u16, Vec<u8>)>,
+    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Reorder {
+    /// Whether a packet numbered `seq` should be held, and if not, notes it as passed on.
+    fn hold(&mut self, seq: u16) -> bool {
+        let Some(next) = self.next else {
+            self.next = Some(seq.wrapping_add(1));
+            return false;
+        };
+        let ahead = seq.wrapping_sub(next) as i16;
+        if ahead > 0 && (ahead as usize) < REORDER_MAX_HELD {
+            return true;
+        }
+        if ahead >= 0 {
+            // The expected one, or far ahead: what was held before it is given up on.
+            self.next = Some(seq.wrapping_add(1));
+            if ahead > 0 {
+                self.held.clear();
+                self.deadline = None;
+            }
+        }
+        // Late packets (ahead < 0) go on as they are: the parser skips them.
+        false
+    }
+
+    fn keep(&mut self, seq: u16, packet: Vec<u8>) {
+        if self.held.iter().any(|(s, _)| *s == seq) {
+            return;
+        }
+        self.held.push((seq, packet));
+        if self.deadline.is_none() {
+            self.deadline = Some(Box::pin(tokio::time::sleep(REORDER_WINDOW)));
+        }
+    }
+
+    /// The held packet to pass on now, if any: the expected one, or once the window has passed
+    /// (or too many are held), the first after the gap.
+    fn due(&mut self, cx: &mut std::task::Context) -> Option<Vec<u8>> {
+        if self.held.is_empty() {
+            self.deadline = None;
+            return None;
+        }
+        let next = self.next?;
+        let expired = self.held.len() >= REORDER_MAX_HELD
+            || self
+                .deadline
+                .as_mut()
+                .is_some_and(|d| d.as_mut().poll(cx).is_ready());
+        let i = match self.held.iter().position(|(s, _)| *s == next) {
+            Some(i) => i,
+            None if expired => self
+                .held
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, (s, _))| s.wrapping_sub(next))
+                .map(|(i, _)| i)?,
+            None => return None,
+        };
+        let (seq, packet) = self.held.remove(i);
+        self.next = Some(seq.wrapping_add(1));
+        if expired || self.held.is_empty() {
+            self.deadline = (!self.held.is_empty())
+                .then(|| Box::pin(tokio::time::sleep(REORDER_WINDOW)));
+        }
+        Some(packet)
+    }
 }
 
 /// Placeholder `Debug` impl to allow `UdpSockets` to be a field within a `#[derive(Debug)]` struct.
@@ -1205,6 +1303,7 @@ impl RtspConnection {
         requested_auth: &mut Option<http_auth::PasswordClient>,
         req: &mut OwnedMessage,
     ) -> Result<(RtspMessageContext, u32, msg::Response, Bytes), Error> {
+        let mut answered_new_challenge = false;
         loop {
             let cseq = self.fill_req(options, requested_auth, req)?;
             self.inner.send(req.clone()).await.map_err(|e| wrap!(e))?;
@@ -1282,9 +1381,15 @@ impl RtspConnection {
                 });
             };
             if resp.status_code == StatusCode::UNAUTHORIZED {
+                // rtsp-stream patch: a server may ask again on a later request (its
+                // authentication expired) or say the Digest nonce went stale; the request is
+                // sent once more with the new challenge. A second refusal of the same request
+                // is final.
+                if requested_auth.is_some() && !answered_new_challenge {
+                    answered_new_challenge = true;
+                    *requested_auth = None;
+                }
                 if requested_auth.is_some() {
-                    // TODO: the WWW-Authenticate might indicate a new domain or nonce.
-                    // In that case, we should retry rather than returning error.
                     bail!(ErrorInt::RtspResponseError {
                         conn_ctx: *self.inner.ctx(),
                         msg_ctx,
@@ -1330,6 +1435,21 @@ impl RtspConnection {
                 };
                 continue;
             } else if !resp.status_code.is_success() {
+                // rtsp-stream patch: a redirect keeps its Location for the caller to follow.
+                let code = u16::from(resp.status_code);
+                if matches!(code, 301 | 302 | 303 | 305 | 307)
+                    && let Some(location) = resp.headers.get("Location")
+                {
+                    let location: &str = location;
+                    bail!(ErrorInt::Redirect {
+                        conn_ctx: *self.inner.ctx(),
+                        msg_ctx,
+                        method: req.method().clone(),
+                        cseq,
+                        status: resp.status_code,
+                        location: location.trim().to_owned(),
+                    });
+                }
                 bail!(ErrorInt::RtspResponseError {
                     conn_ctx: *self.inner.ctx(),
                     msg_ctx,
@@ -1617,6 +1737,7 @@ impl Session<Described> {
                         rtp: pair.rtp_socket,
                         rtcp: pair.rtcp_socket,
                         read_buf: crate::buf::MarkBuf::new(65536),
+                        reorder: Reorder::default(),
                     },
                 ))
             }
@@ -1937,7 +2058,8 @@ impl Session<Described> {
                             ssrc,
                             initial_seq,
                             policy.unknown_rtcp_ssrc,
-                        ),
+                        )
+                        .following_ssrc_changes(policy.follow_ssrc_changes),
                         ctx,
                         udp_sockets,
                     };
@@ -2238,6 +2360,18 @@ impl Session<Playing> {
                 // does the latter as of 2022-08-07, though I'm told this will be fixed.)
                 if !response.status_code.is_success() {
                     warn!("keepalive failed with {:?}", response.status_code);
+                    // rtsp-stream patch: a server that asks again (its authentication expired,
+                    // or the Digest nonce went stale) gets the new challenge answered by the
+                    // next keepalive.
+                    if response.status_code == StatusCode::UNAUTHORIZED
+                        && inner.options.creds.is_some()
+                        && let Some(h) = response.headers.get("WWW-Authenticate")
+                    {
+                        let h: &str = h;
+                        if let Ok(client) = http_auth::PasswordClient::try_from(h) {
+                            *inner.requested_auth = Some(client);
+                        }
+                    }
                 } else {
                     trace!("keepalive succeeded with {:?}", response.status_code);
                     if matches!(method, KeepaliveMethod::Options) {
@@ -2435,6 +2569,29 @@ impl Session<Playing> {
             .inner
             .ctx();
 
+        let udp_item = |channel_type, body_pos, body_len| StreamItem {
+            pkt_ctx: crate::PacketContext(crate::PacketContextInner::Udp {
+                received: Instant::now(),
+                received_wall: crate::WallTime::now(),
+            }),
+            stream_i: i,
+            channel_type,
+            body_pos,
+            body_len,
+        };
+        // A held RTP packet whose turn has come goes first (rtsp-stream patch).
+        if let Some(packet) = udp_sockets.reorder.due(cx) {
+            let body_pos = udp_sockets.read_buf.end();
+            udp_sockets.read_buf.extend(&packet);
+            udp_sockets
+                .read_buf
+                .advance_unparsed(udp_sockets.read_buf.end());
+            return Poll::Ready(Some(Ok(udp_item(
+                ChannelType::Rtp,
+                body_pos,
+                packet.len() as u16,
+            ))));
+        }
         // Prioritize RTCP over RTP within a stream.
         for channel_type in [ChannelType::Rtcp, ChannelType::Rtp] {
             let socket = match channel_type {
@@ -2448,6 +2605,19 @@ impl Session<Playing> {
                     udp_sockets
                         .read_buf
                         .advance_unparsed(udp_sockets.read_buf.end());
+                    if matches!(channel_type, ChannelType::Rtp) && n >= 12 {
+                        let (a, b) = udp_sockets.read_buf.split(body_pos, usize::from(n)).slices();
+                        let byte = |k: usize| if k < a.len() { a[k] } else { b[k - a.len()] };
+                        let seq = u16::from_be_bytes([byte(2), byte(3)]);
+                        if udp_sockets.reorder.hold(seq) {
+                            let mut packet = a.to_vec();
+                            packet.extend_from_slice(b);
+                            udp_sockets.reorder.keep(seq, packet);
+                            // Its bytes stay behind in the buffer, unreferenced; look again.
+                            cx.waker().wake_by_ref();
+                            return Poll::Pending;
+                        }
+                    }
                     return Poll::Ready(Some(Ok(StreamItem {
                         pkt_ctx: crate::PacketContext(crate::PacketContextInner::Udp {
                             received: Instant::now(),

@@ -77,6 +77,9 @@ pub struct InorderParser {
 
     unknown_rtcp_session: UnknownRtcpSsrcPolicy,
     seen_unknown_rtcp_session: bool,
+
+    /// Adopt a new SSRC instead of failing (rtsp-stream patch).
+    follow_ssrc_changes: bool,
 }
 
 fn note_stale_live555_data_if_tcp(
@@ -120,7 +123,14 @@ impl InorderParser {
             seen_rtcp_packets: 0,
             unknown_rtcp_session,
             seen_unknown_rtcp_session: false,
+            follow_ssrc_changes: false,
         }
+    }
+
+    /// See `PlayOptions::follow_ssrc_changes` (rtsp-stream patch).
+    pub(crate) fn following_ssrc_changes(mut self, follow: bool) -> Self {
+        self.follow_ssrc_changes = follow;
+        self
     }
 
     /// Validates an RTP header and checks SSRC/sequence/timestamp ordering.
@@ -147,8 +157,21 @@ impl InorderParser {
 
         let sequence_number = header.sequence_number();
         let ssrc = header.ssrc();
-        let loss =
+        let mut loss =
             sequence_number.wrapping_sub(self.seq.map(|s| s.next).unwrap_or(sequence_number));
+        if self.follow_ssrc_changes && matches!(self.ssrc, Some(s) if s.ssrc != ssrc) {
+            crate::logs::info!(
+                "ssrc changed from {:08x?} to {ssrc:08x} at seq={sequence_number}: following it",
+                self.ssrc.map(|s| s.ssrc),
+            );
+            self.ssrc = Some(Ssrc {
+                init: InitialExpectation::RtpPacket,
+                ssrc,
+            });
+            self.seq = None;
+            // A discontinuity: what was being assembled is incomplete.
+            loss = 1;
+        }
         if matches!(self.ssrc, Some(s) if s.ssrc != ssrc) {
             note_stale_live555_data_if_tcp(tool, session_options, conn_ctx, stream_ctx, pkt_ctx);
             bail!(ErrorInt::RtpPacketError {
@@ -293,7 +316,14 @@ impl InorderParser {
 
             let ssrc = sr.ssrc();
             if matches!(self.ssrc, Some(s) if s.ssrc != ssrc) {
-                match self.unknown_rtcp_session {
+                // A report of the SSRC the stream is about to change to, or just left: not
+                // a reason to end the session when following changes.
+                let policy = if self.follow_ssrc_changes {
+                    UnknownRtcpSsrcPolicy::DropPackets
+                } else {
+                    self.unknown_rtcp_session
+                };
+                match policy {
                     UnknownRtcpSsrcPolicy::AbortSession => {
                         note_stale_live555_data_if_tcp(
                             tool,
