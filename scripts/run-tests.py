@@ -10,6 +10,8 @@ other, as cargo runs them, in the package's directory, and each binary keeps its
 and locks: the conformance scenarios of one backend still run one at a time. Packages start
 longest first, in the order of .ci/test-lane-order (measured); others after them.
 
+A backend's world scenarios (`*_world` binaries) are a lane of their own.
+
 The combined output keeps cargo's shape ("Running … (target/debug/deps/NAME-HASH)" before each
 binary's own output), one package after the other, so scripts/check-test-counts.sh reads it.
 
@@ -96,7 +98,12 @@ def main():
     by_package = {}
     for package, label, exe, cwd in binaries:
         env = dict(os.environ, CARGO_MANIFEST_DIR=cwd, CARGO_PKG_NAME=package_name(package))
-        by_package.setdefault(package_name(package), []).append((label, [exe], cwd, env))
+        lane = package_name(package)
+        # A backend's world scenarios (one camera each, mostly waiting) get a lane of their
+        # own beside its conformance suite: separate processes, no lock shared.
+        if os.path.basename(exe).split("-")[0].endswith("_world"):
+            lane += " world"
+        by_package.setdefault(lane, []).append((label, [exe], cwd, env))
     for jobs in by_package.values():
         jobs.sort(key=lambda job: job[0])
     order = lane_order()

@@ -425,8 +425,10 @@ fn watch_reads_several_cameras_and_names_each_line() {
             "gate",
             &dead,
             "--json",
+            // Long enough for both live cameras' first frame from the in-process server when
+            // the machine is busy (it took over 6 s once, with eight test lanes on two cores).
             "--duration",
-            "6",
+            "10",
             "--max-reconnect-attempts",
             "2",
             "--reconnect-delay",

@@ -204,8 +204,6 @@ impl GstreamerCapture {
         }
     }
 
-    /// Puts the sample's picture into the lent buffer: converted by the core from the
-    /// decoder's YUV, or copied as `videoconvert` made it.
     /// Counts the pictures a loss cost: the depayloader waits for the next key frame after
     /// one, so the gap in time stamps before this picture is what it skipped.
     fn count_skipped(&mut self, pts: Option<Duration>, ctx: &CaptureContext) {
@@ -223,6 +221,8 @@ impl GstreamerCapture {
         }
     }
 
+    /// Puts the sample's picture into the lent buffer: converted by the core from the
+    /// decoder's YUV, or copied as `videoconvert` made it.
     fn deliver(
         &mut self,
         sample: &gst::Sample,

@@ -16,9 +16,10 @@ use rtsp_stream_core::{CaptureBackend, Result};
 /// drops what arrives late.
 const REORDER_WINDOW: std::time::Duration = std::time::Duration::from_millis(50);
 
-/// Over TCP, `rtspsrc` (1.22) sends no RTSP keep-alive while media flows: its connection
-/// timer restarts on every interleaved packet. Cameras that count RTCP receiver reports as
-/// liveness keep the session; one that counts only RTSP requests expires it each timeout.
+/// Over TCP, `rtspsrc` (1.22) sends no RTSP keep-alive while media flows (its debug log shows
+/// no GET_PARAMETER or OPTIONS after PLAY through several session timeouts). Cameras that
+/// count RTCP receiver reports as liveness keep the session; one that counts only RTSP
+/// requests expires it each timeout.
 const NO_KEEP_ALIVE_OVER_TCP: &str = "rtspsrc sends no RTSP keep-alive over TCP while media \
     flows; a camera that counts only RTSP requests as liveness expires the session and the \
     stream reconnects (a Disconnected event, about one back-off of frames lost)";

@@ -304,7 +304,9 @@ pub fn secret_forms(case: &UrlCase) -> Vec<String> {
         add(v);
     }
     if let (Some(user), Some(pw)) = (&case.user, &case.password) {
-        let basic = base64(format!("{}:{}", percent_decode(user), percent_decode(pw)).as_bytes());
+        let basic = crate::rtp::base64(
+            format!("{}:{}", percent_decode(user), percent_decode(pw)).as_bytes(),
+        );
         forms.push(basic);
     }
     forms
@@ -398,27 +400,6 @@ fn percent_decode(s: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-fn base64(bytes: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
-        for i in 0..4 {
-            out.push(if i <= chunk.len() {
-                A[(n >> (18 - 6 * i) & 63) as usize] as char
-            } else {
-                '='
-            });
-        }
-    }
-    out
 }
 
 /// One URL regression case: the URL, its user, its password, its secret values, and the text
