@@ -169,6 +169,11 @@ fn a_month_of_drops_leaks_nothing_and_counts_everything() {
     let clock = ManualClock::new();
     let counts = Arc::new(Counts::default());
     let c = Arc::clone(&counts);
+    let mut expected = Expected::default();
+    // Each cycle's steps are queued before the back-off that precedes it ends, so that its
+    // first attempt finds them; the first cycle's before the stream starts (queued after it,
+    // a busy machine let the first attempt find an empty script once).
+    script_cycle(&script, 1, &mut expected);
     let stream =
         VideoStream::<MockBackend>::builder_with("mock://soak", MockConfig::new(script.clone()))
             .clock(clock.clone())
@@ -190,12 +195,8 @@ fn a_month_of_drops_leaks_nothing_and_counts_everything() {
             })
             .start()
             .unwrap();
-    let mut expected = Expected::default();
     let mut at_100 = None;
     let mut last_seq = 0;
-    // Each cycle's steps are queued before the back-off that precedes it ends, so that its
-    // first attempt finds them.
-    script_cycle(&script, 1, &mut expected);
     for cycle in 1..=CYCLES {
         match cycle % 10 {
             // A refused attempt first, then its back-off.
