@@ -36,6 +36,7 @@ mod pattern;
 pub mod process;
 pub mod properties;
 mod proxy;
+mod rng;
 pub mod rtp;
 mod server;
 

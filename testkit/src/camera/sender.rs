@@ -5,6 +5,7 @@ use super::Shared;
 use super::clock::{elapsed_of_frame, media_ticks, report_ntp, send_instant};
 use super::wire::interleaved;
 use crate::content::nal_type;
+use crate::rng::Rng;
 use crate::rtp::{RtpHeader, payloads, sender_report};
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream, UdpSocket};
@@ -105,20 +106,6 @@ fn timestamp(shared: &Shared, n: u64) -> u32 {
     ts
 }
 
-/// A small xorshift generator for the impairments: seeded, reproducible.
-struct Rng(u64);
-
-impl Rng {
-    fn unit(&mut self) -> f64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        (x >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
 struct Media {
     shared: Arc<Shared>,
     client: u64,
@@ -151,7 +138,7 @@ impl Media {
             sent,
             packets: 0,
             octets: 0,
-            rng: Rng(seed | 1),
+            rng: Rng::new(seed),
             held: Vec::new(),
             next_report,
         }

@@ -2,6 +2,7 @@
 
 use crate::camera::wire::{Request, answer, interleaved};
 use crate::content::{Clip, ContentCodec};
+use crate::rng::Rng;
 use crate::rtp::{RtpHeader, payloads, sprop};
 use std::io::Write;
 use std::net::TcpStream;
@@ -21,31 +22,8 @@ pub(super) struct Outcome {
     pub(super) keep_open: bool,
 }
 
-/// A seeded xorshift generator.
-pub(super) struct Rng(u64);
-
+/// Hostile text, beside the testkit's generator's numbers and bytes.
 impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-
-    fn bytes(&mut self, len: usize) -> Vec<u8> {
-        (0..len).map(|_| self.next() as u8).collect()
-    }
-
     /// Text a camera could send: any byte, often multi-byte UTF-8, sometimes a line break.
     fn text(&mut self, len: usize) -> Vec<u8> {
         const PIECES: &[&str] = &[
@@ -98,7 +76,7 @@ impl Conversation {
     pub(super) fn new(seed: u64, connection: u64, clip: Arc<Clip>) -> Self {
         Conversation {
             seed,
-            rng: Rng((seed ^ connection.wrapping_mul(0x9e37_79b9_7f4a_7c15)) | 1),
+            rng: Rng::new(seed ^ connection.wrapping_mul(0x9e37_79b9_7f4a_7c15)),
             clip,
             silent: false,
             playing: None,
