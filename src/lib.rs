@@ -35,12 +35,13 @@ mod any;
 // table in `any`.
 pub use any::*;
 pub use rtsp_stream_core::{
-    CaptureBackend, Clock, Credentials, DisconnectReason, EndReason, Error, ErrorKind, Event,
-    EventStream, Frame, FrameStream, Frames, GroupFrameStream, GroupKey, GroupStats, LOG_TARGET,
-    Lagged, ManualClock, NextAny, NextFrame, Notice, PixelFormat, ReconnectPolicy, Result, Secret,
-    SeqMap, SourceUrl, State, Stats, StopFuture, StopHandle, StreamGroup, StreamGroupBuilder,
-    StreamOptions, StreamProps, SuccessRule, SystemClock, Transport, VideoStream,
-    VideoStreamBuilder, WaitError, install_scrubbing_panic_hook, raw, redact_text,
+    AlignError, AlignedSet, CameraTime, CameraTimeSource, CaptureBackend, Clock, Credentials,
+    DisconnectReason, EndReason, Error, ErrorKind, Event, EventStream, Frame, FrameStream, Frames,
+    GroupFrameStream, GroupKey, GroupStats, LOG_TARGET, Lagged, ManualClock, NextAligned, NextAny,
+    NextFrame, Notice, PixelFormat, ReconnectPolicy, Result, Secret, SeqMap, SourceUrl, State,
+    Stats, StopFuture, StopHandle, StreamGroup, StreamGroupBuilder, StreamOptions, StreamProps,
+    SuccessRule, SystemClock, Transport, VideoStream, VideoStreamBuilder, WaitError,
+    install_scrubbing_panic_hook, raw, redact_text,
 };
 
 #[cfg(feature = "image")]

@@ -6,6 +6,7 @@
 //!
 //! [`AnyBackend`]: https://docs.rs/rtsp-stream/latest/rtsp_stream/struct.AnyBackend.html
 
+use crate::camera_time::CameraTimeSource;
 use crate::redact::SourceUrl;
 
 /// A backend's declaration of itself: returned by
@@ -128,6 +129,10 @@ pub struct Abilities {
     /// the stream's parameter sets or caps). Without it: the size is known only once a picture
     /// is decoded, and the stream still ends cleanly with an error.
     pub refuses_size_before_decoding: bool,
+    /// Gives frames their [`camera_time`](crate::Frame::camera_time), and how. `None`: the
+    /// library offers no way (the backend's docs name the missing API); frames carry `None`,
+    /// with no error.
+    pub camera_time: Option<CameraTimeSource>,
 }
 
 impl Abilities {
@@ -144,6 +149,7 @@ impl Abilities {
         colour_tolerance: 3,
         tls: TlsRule::Verifies,
         refuses_size_before_decoding: true,
+        camera_time: Some(CameraTimeSource::SenderReports),
     };
 }
 

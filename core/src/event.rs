@@ -26,6 +26,23 @@ pub enum Notice {
         /// How many messages were merged since the last such notice.
         merged: u64,
     },
+    /// A sender report disagreed with the running mapping from the stream's time stamps to
+    /// the camera's clock by more than [`StreamOptions::clock_step_threshold`]: the camera's
+    /// clock was set (NTP, a user, daylight saving on cameras that run local time), and
+    /// [`Frame::camera_time`] follows the new clock from this report on.
+    ///
+    /// [`StreamOptions::clock_step_threshold`]: crate::StreamOptions::clock_step_threshold
+    /// [`Frame::camera_time`]: crate::Frame::camera_time
+    ClockStep {
+        /// How far the camera's clock moved.
+        by: Duration,
+        /// Whether it moved back.
+        backwards: bool,
+    },
+    /// The camera sends sender reports with a zero or pre-2000 NTP time (it has no clock):
+    /// they are ignored, and frames carry no camera time until a usable one comes. Sent once
+    /// per connection.
+    SenderReportsIgnored,
 }
 
 /// Why an announced connection (one that sent [`Event::Connected`]) dropped. The ends of the
@@ -134,6 +151,8 @@ impl Event {
             Event::ResolutionChanged { .. } => "resolution_changed",
             Event::Notice(Notice::TransportFallback { .. }) => "transport_fallback",
             Event::Notice(Notice::Lagged { .. }) => "lagged",
+            Event::Notice(Notice::ClockStep { .. }) => "clock_step",
+            Event::Notice(Notice::SenderReportsIgnored) => "sender_reports_ignored",
             Event::EndOfStream => "end_of_stream",
             Event::Stopped => "stopped",
         }

@@ -1,5 +1,6 @@
 //! Decoded frames and what is known about a stream.
 
+use crate::camera_time::CameraTime;
 use crate::error::{Error, ErrorKind, Result};
 use crate::transport::Transport;
 use std::fmt;
@@ -89,6 +90,7 @@ pub struct Frame {
     pub(crate) stream_id: u64,
     pub(crate) generation: u64,
     pub(crate) pts: Option<Duration>,
+    pub(crate) camera_time: Option<CameraTime>,
     pub(crate) received_at: SystemTime,
     pub(crate) received_instant: Instant,
     pub(crate) width: u32,
@@ -107,6 +109,7 @@ impl Frame {
             stream_id: 0,
             generation: 0,
             pts: None,
+            camera_time: None,
             received_at: SystemTime::UNIX_EPOCH,
             received_instant: Instant::now(),
             width: 0,
@@ -134,6 +137,14 @@ impl Frame {
     /// Presentation time stamp from the stream, where the backend knows it.
     pub fn pts(&self) -> Option<Duration> {
         self.pts
+    }
+
+    /// When the camera captured the picture, on the camera's clock, from the stream's RTCP
+    /// sender reports (how, and how old the mapping is, inside). `None` until the camera's
+    /// first sender report — real cameras send one about every 5 s, some never — and for a
+    /// backend or source without them; never a guess.
+    pub fn camera_time(&self) -> Option<CameraTime> {
+        self.camera_time
     }
 
     /// Wall-clock time at which the frame was decoded.
@@ -241,6 +252,7 @@ impl fmt::Debug for Frame {
             .field("stride", &self.stride)
             .field("format", &self.format)
             .field("pts", &self.pts)
+            .field("camera_time", &self.camera_time)
             .field("key_frame", &self.key_frame)
             .finish_non_exhaustive()
     }
@@ -283,6 +295,7 @@ impl<'a> FrameSink<'a> {
     pub(crate) fn new(frame: &'a mut Frame, wanted: PixelFormat, max_pixels: u64) -> Self {
         *frame.taken.get_mut() = false;
         frame.pts = None;
+        frame.camera_time = None;
         frame.key_frame = None;
         FrameSink {
             frame,
@@ -354,6 +367,11 @@ impl<'a> FrameSink<'a> {
     /// Sets the presentation time stamp.
     pub fn set_pts(&mut self, pts: Option<Duration>) {
         self.frame.pts = pts;
+    }
+
+    /// Sets when the camera captured the picture (see [`Frame::camera_time`]).
+    pub fn set_camera_time(&mut self, camera_time: Option<CameraTime>) {
+        self.frame.camera_time = camera_time;
     }
 
     /// Marks whether the frame was decoded from a key frame.

@@ -22,6 +22,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod backend;
+mod camera_time;
 mod clock;
 mod context;
 mod convert;
@@ -55,6 +56,7 @@ mod yuv;
 pub mod mock;
 
 pub use backend::CaptureBackend;
+pub use camera_time::{CameraTime, CameraTimeSource};
 pub use clock::{Clock, ManualClock, SystemClock};
 #[cfg(feature = "image")]
 pub use convert::ImageView;
@@ -62,7 +64,8 @@ pub use error::{Error, ErrorKind, Result};
 pub use event::{DisconnectReason, Event, Notice};
 pub use frame::{Frame, PixelFormat, StreamProps};
 pub use group::{
-    GroupFrameStream, GroupKey, GroupStats, NextAny, SeqMap, StreamGroup, StreamGroupBuilder,
+    AlignError, AlignedSet, GroupFrameStream, GroupKey, GroupStats, NextAligned, NextAny, SeqMap,
+    StreamGroup, StreamGroupBuilder,
 };
 pub use options::StreamOptions;
 pub use panic::install_scrubbing_panic_hook;

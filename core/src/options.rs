@@ -72,6 +72,17 @@ pub struct StreamOptions {
     /// GStreamer, which verifies). With it, the log says once per stream that the certificate
     /// was not checked.
     pub allow_unverified_tls: bool,
+    /// A sender report that disagrees with the running mapping from time stamps to the
+    /// camera's clock by more than this is a clock step (default 100 ms): the mapping restarts
+    /// and [`Notice::ClockStep`](crate::Notice::ClockStep) says so.
+    pub clock_step_threshold: Duration,
+    /// How long the stream keeps its frames for a group's
+    /// [`aligned`](crate::StreamGroup::aligned) reads (default zero: only the newest frame).
+    /// 500 ms covers the network and decoding delays of cameras on one site. The frames are
+    /// held, so the frame pool is enlarged by the frames that span holds at 30 fps (at most
+    /// 64 in all): memory per camera grows by that many frames (a 1080p BGR frame is 6.2 MB;
+    /// 500 ms at 15 fps holds 8).
+    pub aligned_history: Duration,
 }
 
 impl Default for StreamOptions {
@@ -96,6 +107,8 @@ impl Default for StreamOptions {
             eager_frame_pool: false,
             max_frame_pixels: 4096 * 2160,
             allow_unverified_tls: false,
+            clock_step_threshold: Duration::from_millis(100),
+            aligned_history: Duration::ZERO,
         }
     }
 }
@@ -118,6 +131,8 @@ impl StreamOptions {
             &mut self.stop_timeout,
             &mut self.cancel_grace,
             &mut self.start_delay,
+            &mut self.clock_step_threshold,
+            &mut self.aligned_history,
         ] {
             *d = (*d).min(Self::MAX_DURATION);
         }

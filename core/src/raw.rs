@@ -28,6 +28,9 @@ use crate::transport::Transport;
 use std::time::Duration;
 
 pub use crate::backend::{Capture, CaptureBackend, ReadStatus};
+pub use crate::camera_time::{
+    SenderReportClock, SenderReportOutcome, ntp_to_system_time, system_time_to_ntp,
+};
 pub use crate::context::{CaptureContext, ContextChanged};
 pub use crate::description::{Abilities, Description, Limit, LimitKind, TlsRule};
 pub use crate::error::BackendError;

@@ -91,6 +91,11 @@ pub struct Stats {
     pub frames_skipped: u64,
     /// Reconnection attempts made (every attempt after the first of each run).
     pub reconnects: u64,
+    /// The camera's clock against ours, in seconds: the median, over the newest frames with a
+    /// [`camera_time`](crate::Frame::camera_time), of camera time − receive time. It includes
+    /// the network and decoding delay (tens of milliseconds); seconds or more mean the
+    /// camera's clock is wrong. `None` before a frame with a camera time.
+    pub camera_clock_offset: Option<f64>,
     /// Connections opened (generation of the newest).
     pub generation: u64,
     /// Panics of the backend on its capture thread: each ended its connection with an error

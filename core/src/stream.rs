@@ -233,6 +233,21 @@ impl<B: CaptureBackend> VideoStreamBuilder<B> {
         self
     }
 
+    /// How far a sender report may disagree with the camera-time mapping before it counts as
+    /// a clock step (default 100 ms); see [`StreamOptions::clock_step_threshold`].
+    pub fn clock_step_threshold(mut self, threshold: Duration) -> Self {
+        self.options.clock_step_threshold = threshold;
+        self
+    }
+
+    /// Keeps the frames received within `span` for a group's aligned reads, and enlarges the
+    /// frame pool to hold them; see [`StreamOptions::aligned_history`] (500 ms is the usual
+    /// value).
+    pub fn aligned_history(mut self, span: Duration) -> Self {
+        self.options.aligned_history = span;
+        self
+    }
+
     /// Replaces every backend-neutral option at once.
     pub fn options(mut self, options: StreamOptions) -> Self {
         self.options = options;

@@ -26,14 +26,26 @@
 //! - `--properties [CASES]`: the scrubber's property tests with fresh seeds (default
 //!   1,000,000 cases), printing any failing seed;
 //! - `--hostile [MINUTES]`: every network backend against the hostile camera at once, for
-//!   MINUTES (default 10): runs, aborts, hangs, secrets printed, threads, descriptors, RSS.
+//!   MINUTES (default 10): runs, aborts, hangs, secrets printed, threads, descriptors, RSS;
+//! - `--impaired [SECONDS]`: every backend that reads RTSP over UDP against the scriptable
+//!   camera losing 0.5, 1, 2 and 5 % of its packets, SECONDS (default 20) each: frames
+//!   delivered, skipped, decode errors, reconnections, latency;
+//! - `--camera-time [MINUTES]`: each backend's camera time against the scriptable camera's
+//!   log: a clock offset, a drift and a step, 30 s each, then all at once on a drifting
+//!   camera for MINUTES (default 10): error p50/p95/max;
+//! - `--content [SECONDS] [--rounds N]`: the single-stream table on camera-like content and
+//!   the test card from the scriptable camera (N rounds, default 3, of SECONDS, default 8),
+//!   next to the floor (one core decoding the same frames from a file).
 
 mod bare;
+mod camera_time;
 mod chart;
 mod child;
+mod content;
 mod endurance;
 mod fresh;
 mod hostile;
+mod impaired;
 mod measure;
 mod properties;
 mod reader;
@@ -106,6 +118,37 @@ fn main() {
             .filter(|b| *b != RETINA_LIBAVCODEC)
             .collect();
         finish("hostile", &hostile::run(&network, minutes), write);
+        return;
+    }
+    if args.iter().any(|a| a == "--impaired") {
+        let window = Duration::from_secs_f64(value_of("--impaired").unwrap_or(20.0));
+        // OpenCV reads RTSP over TCP only (its compatibility-matrix rows over UDP say so).
+        let udp: Vec<&str> = backends
+            .iter()
+            .copied()
+            .filter(|b| *b != "opencv")
+            .collect();
+        finish("impaired", &impaired::run(&udp, window), write);
+        return;
+    }
+    if args.iter().any(|a| a == "--camera-time") {
+        let minutes = value_of("--camera-time").unwrap_or(10.0);
+        // OpenCV gives no camera time (its column would be empty).
+        let timed: Vec<&str> = backends
+            .iter()
+            .copied()
+            .filter(|b| *b != "opencv")
+            .collect();
+        let long = Duration::from_secs_f64(minutes * 60.0);
+        let table = camera_time::run(&timed, Duration::from_secs(30), long);
+        finish("camera-time", &table, write);
+        return;
+    }
+    if args.iter().any(|a| a == "--content") {
+        let window = Duration::from_secs_f64(value_of("--content").unwrap_or(8.0));
+        let rounds = value_of("--rounds").map_or(3, |n| n as usize);
+        let tables = content::measure(&backends, window, rounds);
+        finish("content", &content::render(&tables, window, rounds), write);
         return;
     }
     if args.iter().any(|a| a == "--chaos") {

@@ -5,7 +5,7 @@ use crate::report::Row;
 use rtsp_stream::{AnyBackend, VideoStream};
 use rtsp_stream_testkit::process::{cpu_time, rss_bytes};
 use rtsp_stream_testkit::{decode_stamp, stamp_age};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const CHILD_ENV: &str = "RTSP_STREAM_BENCH_MEASURE";
 /// Frames read before measuring, so start-up costs stay out of the figures.
@@ -13,11 +13,26 @@ const WARM_UP: Duration = Duration::from_secs(2);
 
 /// Runs the measurement in a child process (this executable again) and parses its result.
 pub fn in_child(backend: &str, url: &str, size: (u32, u32), window: Duration) -> Row {
-    let spec = format!("{backend}|{url}|{}", window.as_secs_f64());
+    in_child_reading(backend, url, size, window, false)
+}
+
+/// The same; with `indices`, the pictures carry the scriptable camera's frame index instead
+/// of a time stamp, and the row returns each index with when it was in hand
+/// ([`Row::indices`]) for the caller to match with the camera's log.
+pub fn in_child_reading(
+    backend: &str,
+    url: &str,
+    size: (u32, u32),
+    window: Duration,
+    indices: bool,
+) -> Row {
+    let spec = format!("{backend}|{url}|{}|{indices}", window.as_secs_f64());
     let mut row =
         crate::child::run::<Row>(CHILD_ENV, &spec).unwrap_or_else(|| Row::empty(backend, size));
     row.size = size;
-    eprintln!("  {backend}: {row:?}");
+    if !indices {
+        eprintln!("  {backend}: {row:?}");
+    }
     row
 }
 
@@ -30,11 +45,12 @@ pub fn serve_child_if_requested() -> bool {
             parts.next().unwrap_or_default().to_owned(),
             Duration::from_secs_f64(parts.next().and_then(|s| s.parse().ok()).unwrap_or(5.0)),
         );
-        measure(&backend, &url, window)
+        let indices = parts.next() == Some("true");
+        measure(&backend, &url, window, indices)
     })
 }
 
-fn measure(backend: &str, url: &str, window: Duration) -> Row {
+fn measure(backend: &str, url: &str, window: Duration, indices: bool) -> Row {
     let mut row = Row::empty(backend, (0, 0));
     let config = crate::config_of(backend);
     let started = Instant::now();
@@ -63,7 +79,14 @@ fn measure(backend: &str, url: &str, window: Duration) -> Row {
         };
         // Stamped when the frame is in hand: glass to read.
         if let Some(stamp) = decode_stamp(&f) {
-            ages.push(stamp_age(stamp));
+            if indices {
+                let micros = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.as_micros() as u64);
+                row.indices.push(((stamp & 0xff_ffff) as u32, micros));
+            } else {
+                ages.push(stamp_age(stamp));
+            }
         }
         seq = f.seq();
     }

@@ -16,6 +16,10 @@ pub struct Row {
     pub cpu_ms_per_frame: f64,
     pub rss_mib: f64,
     pub first_frame_s: Option<f64>,
+    /// The scriptable camera's frame index of each picture read, with when it was in hand
+    /// (µs since the Unix epoch); empty for the test server's time-stamped pictures.
+    #[serde(default)]
+    pub indices: Vec<(u32, u64)>,
 }
 
 impl Row {
@@ -30,6 +34,7 @@ impl Row {
             cpu_ms_per_frame: 0.0,
             rss_mib: 0.0,
             first_frame_s: None,
+            indices: Vec::new(),
         }
     }
 
@@ -72,6 +77,7 @@ pub fn medians(runs: &[Vec<Row>]) -> Vec<Row> {
                 cpu_ms_per_frame: pick(&|r| r.cpu_ms_per_frame),
                 rss_mib: pick(&|r| r.rss_mib),
                 first_frame_s: pick_opt(&|r| r.first_frame_s),
+                indices: Vec::new(),
             }
         })
         .collect()

@@ -196,9 +196,11 @@ fn run(options: Options) -> i32 {
                     continue;
                 };
                 let size = (stream.frame_width(), stream.frame_height());
-                let age = stream.read().map(|f| f.received_instant().elapsed());
+                let newest = stream.read();
+                let age = newest.as_ref().map(|f| f.received_instant().elapsed());
                 if options.json {
-                    let line = output::stats_json(&stats, size, age);
+                    let camera_time = newest.and_then(|f| f.camera_time());
+                    let line = output::stats_json(&stats, size, age, camera_time);
                     printer.line(&output::with_camera(line, &name).to_string());
                 } else {
                     let text = output::status_text(&stats, size, age);

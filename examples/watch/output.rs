@@ -1,7 +1,7 @@
 //! What `watch` prints: JSON lines for scripts, or a live status line for people.
 
 use rtsp_stream::raw::one_line;
-use rtsp_stream::{DisconnectReason, Event, Notice, Stats, StreamProps};
+use rtsp_stream::{CameraTime, DisconnectReason, Event, Notice, Stats, StreamProps};
 use serde_json::{Value, json};
 use std::io::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -51,6 +51,12 @@ pub fn event_json(event: &Event, backend: &str) -> Option<Value> {
         Event::Notice(Notice::TransportFallback { from, to }) => json!({
             "t": t, "event": "transport_fallback", "reason": format!("the server refused {from}, using {to}")
         }),
+        Event::Notice(Notice::ClockStep { by, backwards }) => json!({
+            "t": t, "event": "clock_step", "by_s": if *backwards { -by.as_secs_f64() } else { by.as_secs_f64() }
+        }),
+        Event::Notice(Notice::SenderReportsIgnored) => json!({
+            "t": t, "event": "sender_reports_ignored"
+        }),
         Event::EndOfStream => json!({"t": t, "event": "end_of_stream"}),
         _ => return None,
     })
@@ -60,7 +66,17 @@ fn reason_text(reason: &DisconnectReason) -> String {
     reason.to_string()
 }
 
-pub fn stats_json(stats: &Stats, size: (u32, u32), age: Option<Duration>) -> Value {
+/// The stats line of a camera, with its newest frame's age and camera time (Unix seconds, or
+/// null before the camera's first sender report) and how that was obtained.
+pub fn stats_json(
+    stats: &Stats,
+    size: (u32, u32),
+    age: Option<Duration>,
+    camera_time: Option<CameraTime>,
+) -> Value {
+    let camera_seconds = camera_time
+        .and_then(|c| c.at.duration_since(UNIX_EPOCH).ok())
+        .map(|d| d.as_secs_f64());
     json!({
         "t": now(),
         "event": "stats",
@@ -72,6 +88,9 @@ pub fn stats_json(stats: &Stats, size: (u32, u32), age: Option<Duration>) -> Val
         "reconnects": stats.reconnects,
         "seq": stats.last_seq,
         "age_ms": age.map(|a| a.as_millis() as u64),
+        "camera_time": camera_seconds,
+        "camera_time_source": camera_time.map(|c| c.source.name()),
+        "camera_clock_offset_s": stats.camera_clock_offset,
     })
 }
 
@@ -186,6 +205,14 @@ fn event_words(event: &Event) -> Option<String> {
         }
         Event::Notice(Notice::TransportFallback { from, to }) => {
             format!("the server refused {from}: using {to}")
+        }
+        Event::Notice(Notice::ClockStep { by, backwards }) => format!(
+            "the camera's clock stepped {} by {:.3} s",
+            if *backwards { "back" } else { "forward" },
+            by.as_secs_f64()
+        ),
+        Event::Notice(Notice::SenderReportsIgnored) => {
+            "the camera's sender reports carry no usable time: no camera time".into()
         }
         Event::EndOfStream => "end of stream".into(),
         _ => return None,

@@ -67,6 +67,24 @@ impl Frame {
         self.frame.pts().map(|t| t.as_secs_f64())
     }
 
+    /// When the camera captured it, on the camera's clock, as a Unix time in seconds: from
+    /// the camera's RTCP sender reports, `None` before the first one (real cameras send one
+    /// about every 5 s, some never) and for sources without them.
+    #[getter]
+    fn camera_time(&self) -> Option<f64> {
+        self.frame
+            .camera_time()
+            .and_then(|c| c.at.duration_since(UNIX_EPOCH).ok())
+            .map(|d| d.as_secs_f64())
+    }
+
+    /// How [`camera_time`] was obtained: `"sender_reports"` (every report followed),
+    /// `"first_sender_report"` (drift not followed), or `None`.
+    #[getter]
+    fn camera_time_source(&self) -> Option<&'static str> {
+        self.frame.camera_time().map(|c| c.source.name())
+    }
+
     /// When it was decoded, as a Unix time in seconds.
     #[getter]
     fn received_at(&self) -> f64 {

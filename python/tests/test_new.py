@@ -221,3 +221,25 @@ def test_a_frozen_camera_is_noticed_and_its_stale_frame_is_not_served(server):
         wait_until("the freeze is noticed", lambda: stream.read() is None, timeout=5)
         assert not stream.is_connected
         assert stream.wait_next(first.seq, timeout=0.5) is None, "a stale frame served as new"
+
+
+def test_camera_time_comes_from_the_servers_sender_reports(server):
+    """The test server's sender reports carry this machine's clock: once one arrived, a
+    frame's camera time is its capture instant, a little before it was received."""
+    with VideoStream(server.url).start() as stream:
+        first = stream.wait_next(0, timeout=20)
+        assert first is not None
+        assert first.camera_time is None or first.camera_time_source is not None
+        timed = []
+
+        def a_timed_frame():
+            frame = stream.wait_next(0, timeout=1)
+            if frame is not None and frame.camera_time is not None:
+                timed.append(frame)
+            return bool(timed)
+
+        # Servers send a report every few seconds: the first may take that long.
+        wait_until("a frame with a camera time", a_timed_frame, timeout=15)
+        frame = timed[0]
+        assert frame.camera_time_source in ("sender_reports", "first_sender_report")
+        assert abs(frame.received_at - frame.camera_time) < 1.0

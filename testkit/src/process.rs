@@ -12,6 +12,26 @@ pub fn fd_count(pid: Option<u32>) -> usize {
     std::fs::read_dir(proc_dir(pid).join("fd")).map_or(0, |d| d.count())
 }
 
+/// This process's threads by name and its open descriptors by target, for a failure message
+/// that has to say what a count is made of.
+pub fn process_inventory() -> String {
+    let entries = |dir: &str| -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(dir)
+            .map_or_else(|_| Vec::new(), |d| d.flatten().map(|e| e.path()).collect())
+    };
+    let threads: Vec<String> = entries("/proc/self/task")
+        .iter()
+        .filter_map(|t| std::fs::read_to_string(t.join("comm")).ok())
+        .map(|name| name.trim_end().to_owned())
+        .collect();
+    let fds: Vec<String> = entries("/proc/self/fd")
+        .iter()
+        .filter_map(|fd| std::fs::read_link(fd).ok())
+        .map(|target| target.display().to_string())
+        .collect();
+    format!("threads {threads:?}, descriptors {fds:?}")
+}
+
 /// Returns the allocator's free pages to the system (glibc's `malloc_trim`), so that a
 /// following [`rss_bytes`] of this process measures live memory rather than how fragmented
 /// the heap happens to be after many threads came and went. Does nothing elsewhere.

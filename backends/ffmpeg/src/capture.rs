@@ -9,8 +9,10 @@ use rtsp_stream_core::raw::{
     Capture, CaptureContext, FilePacer, FrameSink, ReadStatus, codec_name, fps_of_ratio,
     pts_of_ticks,
 };
-use rtsp_stream_core::{PixelFormat, Result, StreamProps, Transport};
-use std::time::Duration;
+use rtsp_stream_core::{
+    CameraTime, CameraTimeSource, Notice, PixelFormat, Result, StreamProps, Transport,
+};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 /// A live FFmpeg input and its video decoder, owned by the capture thread (reachable only as
 /// `<FfmpegBackend as CaptureBackend>::Capture`).
@@ -36,7 +38,16 @@ pub struct FfmpegCapture {
     draining: bool,
     pace: Option<FilePacer>,
     loop_files: bool,
+    /// When the demuxer first gave the wall-clock time of the stream's start (from the first
+    /// RTCP sender report), and whether an unusable one was already reported.
+    first_report: Option<Instant>,
+    reported_unusable: bool,
 }
+
+/// 2000-01-01 in seconds since the Unix epoch: an earlier camera time is a clock never set.
+const YEAR_2000: u64 = 946_684_800;
+/// Seconds from the NTP epoch (1900) to the Unix epoch (1970).
+const NTP_TO_UNIX: i64 = 2_208_988_800;
 
 /// The conversion into the requested format; rebuilt when the input size or format changes.
 struct Scaler {
@@ -106,6 +117,8 @@ impl FfmpegCapture {
             draining: false,
             pace: (!network && config.pace_files).then(FilePacer::new),
             loop_files: config.loop_files && !network,
+            first_report: None,
+            reported_unusable: false,
         })
     }
 
@@ -205,6 +218,45 @@ impl FfmpegCapture {
             p.restart();
         }
         true
+    }
+
+    /// The camera time of a picture at `pts`: FFmpeg's RTSP demuxer sets the input's
+    /// `start_time_realtime` (the camera's wall-clock time at time stamp 0) from the first
+    /// sender report and never again, so the camera clock's drift and steps are not followed.
+    fn camera_time(&mut self, pts: Option<Duration>, ctx: &CaptureContext) -> Option<CameraTime> {
+        if !self.network {
+            return None;
+        }
+        // SAFETY: a plain field of the open input context, written by the demuxer on this
+        // thread (inside `av_read_frame`).
+        let realtime = unsafe { (*self.input.as_ptr()).start_time_realtime };
+        if realtime == ffi::AV_NOPTS_VALUE {
+            return None;
+        }
+        // libavformat subtracts the NTP epoch in unsigned arithmetic: a report with a zero
+        // NTP time comes out as February 2036 (2^32 s after 1900), not as an error. Read back
+        // as NTP seconds, it lies next to zero (the report's offset from the stream's first
+        // time stamp taken off).
+        let ntp_seconds = (realtime / 1_000_000 + NTP_TO_UNIX).rem_euclid(1 << 32);
+        let start = u64::try_from(realtime)
+            .ok()
+            .filter(|_| (86_400..(1 << 32) - 86_400).contains(&ntp_seconds))
+            .map(|micros| UNIX_EPOCH + Duration::from_micros(micros))
+            .filter(|t| *t >= UNIX_EPOCH + Duration::from_secs(YEAR_2000));
+        let Some(start) = start else {
+            // A zero or pre-2000 NTP time in the report: a camera without a clock.
+            if !self.reported_unusable {
+                self.reported_unusable = true;
+                ctx.notify(Notice::SenderReportsIgnored);
+            }
+            return None;
+        };
+        let first = *self.first_report.get_or_insert_with(Instant::now);
+        Some(CameraTime {
+            at: start.checked_add(pts?)?,
+            source: CameraTimeSource::FirstSenderReport,
+            mapping_age: first.elapsed(),
+        })
     }
 
     fn pts(&self) -> Option<Duration> {
@@ -333,6 +385,7 @@ impl Capture for FfmpegCapture {
         }
         self.convert(sink)?;
         sink.set_pts(pts);
+        sink.set_camera_time(self.camera_time(pts, ctx));
         sink.set_key_frame(self.decoded.is_key());
         Ok(ReadStatus::Frame)
     }

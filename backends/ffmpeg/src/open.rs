@@ -9,7 +9,7 @@ use rtsp_stream_core::raw::{
     Abilities, CaptureContext, Description, OpenRequest, TlsRule, open_with_transport,
     refuse_unverifiable_tls,
 };
-use rtsp_stream_core::{CaptureBackend, Result, Transport};
+use rtsp_stream_core::{CameraTimeSource, CaptureBackend, Result, Transport};
 use std::ffi::CString;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Once;
@@ -28,6 +28,8 @@ impl CaptureBackend for FfmpegBackend {
             abilities: Abilities {
                 // FFmpeg 5.1's RTSP client opens TLS without a way to check the certificate.
                 tls: TlsRule::CannotVerify { https: false },
+                // Only the first sender report: libavformat's `start_time_realtime`.
+                camera_time: Some(CameraTimeSource::FirstSenderReport),
                 ..Abilities::ALL
             },
             limits: &[],

@@ -2,6 +2,7 @@
 
 use crate::GstreamerConfig;
 use crate::error::GstError;
+use crate::pipeline::Report;
 use crate::sockets::OpenWatch;
 use gstreamer as gst;
 use gstreamer::prelude::*;
@@ -12,10 +13,10 @@ use rtsp_stream_core::raw::{
     Capture, CaptureContext, FrameSink, Plane, ReadStatus, YuvLayout, YuvMatrix, YuvPicture,
     YuvRange, plausible_fps,
 };
-use rtsp_stream_core::{Result, StreamProps, Transport};
+use rtsp_stream_core::{CameraTime, CameraTimeSource, Notice, Result, StreamProps, Transport};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// A pipeline ready to be played, and what its signal handlers learn while it starts.
 pub(crate) struct Built {
@@ -30,6 +31,8 @@ pub(crate) struct Built {
     pub(crate) refused_size: Arc<Mutex<Option<(u32, u32)>>>,
     /// Packets reported lost to the depayloaders (see `SizeGuard`).
     pub(crate) lost_packets: Arc<AtomicU64>,
+    /// When rtpbin last heard RTCP from the camera (its sender reports).
+    pub(crate) last_report: Arc<Mutex<Option<Report>>>,
 }
 
 impl Built {
@@ -59,6 +62,128 @@ pub struct GstreamerCapture {
     /// loss, the gap to the next picture is what the depayloader skipped.
     losses_seen: u64,
     last_pts: Option<Duration>,
+    keep_alive: Option<KeepAlive>,
+    camera_clock: ReferenceClock,
+}
+
+/// Camera time from the NTP reference-time-stamp meta rtpbin's jitter buffer puts on each
+/// buffer once a sender report arrived (`add-reference-timestamp-meta`), which the
+/// depayloader, parser and decoder carry to the appsink. The meta is the mapped time only:
+/// a step of the camera's clock is told from the picture's camera time jumping against its
+/// time stamp, and the mapping's age from when rtpbin last heard the camera's RTCP.
+struct ReferenceClock {
+    step_threshold: Duration,
+    /// Camera time − PTS of the last picture (ns).
+    offset: Option<i128>,
+    last_report: Arc<Mutex<Option<Report>>>,
+    /// Whether the camera's sender reports were found to carry no usable time (told once).
+    unusable_told: bool,
+}
+
+impl ReferenceClock {
+    fn camera_time(
+        &mut self,
+        buffer: &gst::BufferRef,
+        pts: Option<Duration>,
+        ctx: &CaptureContext,
+    ) -> Option<CameraTime> {
+        let pts_nanos = pts.map(|p| p.as_nanos() as i128);
+        let ntp = buffer
+            .iter_meta::<gst::ReferenceTimestampMeta>()
+            .find(|m| {
+                m.reference()
+                    .structure(0)
+                    .is_some_and(|s| s.name() == "timestamp/x-ntp")
+            })
+            .map(|m| m.timestamp());
+        let at = match ntp {
+            Some(ntp) => {
+                let at = ntp_nanos_to_system_time(ntp.nseconds())?;
+                let since_epoch = at.duration_since(UNIX_EPOCH).ok()?.as_nanos() as i128;
+                let offset = since_epoch - pts_nanos.unwrap_or(0);
+                if let Some(before) = self.offset {
+                    let by = Duration::from_nanos((offset - before).unsigned_abs() as u64);
+                    if by > self.step_threshold {
+                        ctx.notify(Notice::ClockStep {
+                            by,
+                            backwards: offset < before,
+                        });
+                    }
+                }
+                self.offset = Some(offset);
+                at
+            }
+            // On GStreamer 1.22 the key frames reach the appsink without the meta (one picture
+            // a second on a camera with a 1 s key-frame interval, measured): their time stamp
+            // is mapped as the pictures before them were.
+            None => {
+                let nanos = u64::try_from(self.offset? + pts_nanos?).ok()?;
+                UNIX_EPOCH + Duration::from_nanos(nanos)
+            }
+        };
+        let reported = self
+            .last_report
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .map(|r| r.at);
+        Some(CameraTime {
+            at,
+            source: CameraTimeSource::SenderReports,
+            mapping_age: reported.map_or(Duration::ZERO, |r| r.elapsed()),
+        })
+    }
+
+    /// rtpbin maps nothing from a sender report whose NTP time is zero or before 2000 (a
+    /// camera without a clock): told once, from the report itself.
+    fn check_unusable(&mut self, ctx: &CaptureContext) {
+        if self.unusable_told || self.offset.is_some() {
+            return;
+        }
+        let report = self
+            .last_report
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some(ntp) = report.and_then(|r| r.sender_report_ntp())
+            && rtsp_stream_core::raw::ntp_to_system_time(ntp).is_none()
+        {
+            self.unusable_told = true;
+            ctx.notify(Notice::SenderReportsIgnored);
+        }
+    }
+}
+
+/// Nanoseconds since the NTP epoch (1900) as a time, if after 2000.
+fn ntp_nanos_to_system_time(nanos: u64) -> Option<SystemTime> {
+    const NTP_TO_UNIX_NANOS: u64 = 2_208_988_800 * 1_000_000_000;
+    const YEAR_2000: Duration = Duration::from_secs(946_684_800);
+    let unix = Duration::from_nanos(nanos.checked_sub(NTP_TO_UNIX_NANOS)?);
+    (unix >= YEAR_2000).then(|| UNIX_EPOCH + unix)
+}
+
+/// RTSP keep-alives over TCP (see [`GstreamerConfig::keep_alive`]).
+struct KeepAlive {
+    rtspsrc: gst::Element,
+    every: Duration,
+    last: Instant,
+}
+
+impl KeepAlive {
+    /// Sends a `GET_PARAMETER` on the session if one is due. rtspsrc queues it for its own
+    /// thread and reads the answer there; the call does not wait.
+    fn tick(&mut self) -> bool {
+        if self.last.elapsed() < self.every {
+            return true;
+        }
+        self.last = Instant::now();
+        // rtspsrc refuses an empty parameter list; the body names one that every camera may
+        // answer "451 Parameter Not Understood" to, which still refreshes the session.
+        self.rtspsrc.emit_by_name::<bool>(
+            "get-parameter",
+            &[&"keep-alive", &None::<&str>, &gst::Promise::new()],
+        )
+    }
 }
 
 const FILTER: &[gst::MessageType] = &[gst::MessageType::Error, gst::MessageType::Eos];
@@ -73,8 +198,10 @@ impl GstreamerCapture {
         network: bool,
         open_watch: Option<OpenWatch>,
         transport: Option<Transport>,
+        clock_step_threshold: Duration,
     ) -> Result<Self> {
         let bus = built.pipeline.bus().expect("a pipeline has a bus");
+        let last_report = Arc::clone(&built.last_report);
         let capture = GstreamerCapture {
             built,
             bus,
@@ -84,19 +211,41 @@ impl GstreamerCapture {
             info: None,
             losses_seen: 0,
             last_pts: None,
+            keep_alive: None,
+            camera_clock: ReferenceClock {
+                step_threshold: clock_step_threshold,
+                offset: None,
+                last_report,
+                unusable_told: false,
+            },
             props: {
                 let mut props = StreamProps::default();
                 props.transport = transport;
                 props
             },
         };
-        capture.start_playing(ctx)
+        capture.start_playing(ctx, config.keep_alive)
     }
 
-    fn start_playing(mut self, ctx: &CaptureContext) -> Result<Self> {
-        if self.has_rtspsrc() {
+    fn start_playing(mut self, ctx: &CaptureContext, every: Option<Duration>) -> Result<Self> {
+        let rtspsrc = self.rtspsrc();
+        if rtspsrc.is_some() {
             self.open_paused(ctx)?;
         }
+        // Over UDP, rtspsrc's own keep-alives work: its connection is idle.
+        let keep_alive = rtspsrc
+            .zip(every)
+            .filter(|_| self.props.transport == Some(Transport::Tcp))
+            // The action exists since GStreamer 1.14; an older rtspsrc keeps its own rule.
+            .filter(|(rtspsrc, _)| {
+                gst::glib::subclass::signal::SignalId::lookup("get-parameter", rtspsrc.type_())
+                    .is_some()
+            })
+            .map(|(rtspsrc, every)| KeepAlive {
+                rtspsrc,
+                every,
+                last: Instant::now(),
+            });
         if self.built.pipeline.set_state(gst::State::Playing).is_err() {
             // The reason, if any, is on the bus.
             return Err(self
@@ -111,6 +260,7 @@ impl GstreamerCapture {
             if let Some(codec) = self.built.opened() {
                 self.props.codec = codec;
                 self.open_watch = None;
+                self.keep_alive = keep_alive;
                 return Ok(self);
             }
             if let Some(message) = self.bus.timed_pop_filtered(self.slice(ctx), FILTER) {
@@ -127,12 +277,15 @@ impl GstreamerCapture {
         }
     }
 
-    fn has_rtspsrc(&self) -> bool {
-        self.built.pipeline.iterate_recurse().into_iter().any(|e| {
-            e.ok()
-                .and_then(|e| e.factory())
-                .is_some_and(|f| f.name() == "rtspsrc")
-        })
+    fn rtspsrc(&self) -> Option<gst::Element> {
+        self.built
+            .pipeline
+            .iterate_recurse()
+            .into_iter()
+            .find_map(|e| {
+                e.ok()
+                    .filter(|e| e.factory().is_some_and(|f| f.name() == "rtspsrc"))
+            })
     }
 
     /// Takes an RTSP pipeline to PAUSED, where rtspsrc opens the session (OPTIONS, DESCRIBE,
@@ -257,6 +410,11 @@ impl GstreamerCapture {
         let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(buffer, info)
             .map_err(|_| GstError::Frame("the buffer cannot be mapped".into()))?;
         sink.set_pts(pts);
+        let camera_time = self.camera_clock.camera_time(buffer, pts, ctx);
+        if camera_time.is_none() {
+            self.camera_clock.check_unusable(ctx);
+        }
+        sink.set_camera_time(camera_time);
         sink.set_key_frame(!buffer.flags().contains(gst::BufferFlags::DELTA_UNIT));
         match yuv_picture(&frame, info)? {
             Some(picture) => picture.write_into(sink),
@@ -352,6 +510,14 @@ impl Capture for GstreamerCapture {
     fn read(&mut self, sink: &mut FrameSink<'_>, ctx: &CaptureContext) -> Result<ReadStatus> {
         loop {
             ctx.checkpoint("waiting for a frame")?;
+            if let Some(keep_alive) = &mut self.keep_alive
+                && !keep_alive.tick()
+            {
+                // The camera does not list GET_PARAMETER: rtspsrc's own keep-alive is all
+                // there is.
+                log::debug!("the camera takes no GET_PARAMETER; keep-alives left to rtspsrc");
+                self.keep_alive = None;
+            }
             let refused = *self
                 .built
                 .refused_size

@@ -13,6 +13,11 @@
 //! - `avdec_*` with `output-corrupt=false`: the first frame delivered is the first decodable
 //!   one, never a grey picture concealed before the first key frame.
 //!
+//! Two things real cameras need that rtspsrc does not do by itself: over TCP it sends no
+//! keep-alive while media flows, so the capture sends a `GET_PARAMETER` every
+//! [`GstreamerConfig::keep_alive`]; and a camera that changes its SSRC gets a second pad from
+//! rtspsrc, so every pad of the video stream feeds the decoder through a `funnel`.
+//!
 //! RTSP transport is TCP by default, with a fallback to UDP when the server answers
 //! `461 Unsupported Transport`; credentials go through `user-id`/`user-pw`, never the URL.
 //!
@@ -83,6 +88,12 @@ pub struct GstreamerConfig {
     /// converts to the pixel format and the picture is copied into the buffer, which costs
     /// about twice the CPU per frame (BENCHMARKS.md).
     pub core_conversion: bool,
+    /// How often an RTSP session over TCP is kept alive with a `GET_PARAMETER` request
+    /// (default 1 s; `None`: never). rtspsrc sends keep-alives over TCP only while no media
+    /// arrives, and does not tell the session timeout it was given, so a camera that counts
+    /// only RTSP requests as liveness would expire a session that is playing; the request is
+    /// small and sent on the connection that is already open.
+    pub keep_alive: Option<Duration>,
 }
 
 impl Default for GstreamerConfig {
@@ -95,6 +106,7 @@ impl Default for GstreamerConfig {
             pull_slice: Duration::from_millis(20),
             pace_files: true,
             core_conversion: true,
+            keep_alive: Some(Duration::from_secs(1)),
         }
     }
 }

@@ -10,57 +10,19 @@ use gstreamer as gst;
 use rtsp_stream_core::raw::{
     Abilities, CaptureContext, Description, Limit, LimitKind, OpenRequest, open_with_transport,
 };
-use rtsp_stream_core::{CaptureBackend, Result};
+use rtsp_stream_core::{CameraTimeSource, CaptureBackend, Result};
 
 /// The reordering the conformance suite's camera applies: a jitter buffer shorter than this
 /// drops what arrives late.
 const REORDER_WINDOW: std::time::Duration = std::time::Duration::from_millis(50);
 
-/// Over TCP, `rtspsrc` (1.22) sends no RTSP keep-alive while media flows (its debug log shows
-/// no GET_PARAMETER or OPTIONS after PLAY through several session timeouts). Cameras that
-/// count RTCP receiver reports as liveness keep the session; one that counts only RTSP
-/// requests expires it each timeout.
-const NO_KEEP_ALIVE_OVER_TCP: &str = "rtspsrc sends no RTSP keep-alive over TCP while media \
-    flows; a camera that counts only RTSP requests as liveness expires the session and the \
-    stream reconnects (a Disconnected event, about one back-off of frames lost)";
-
-const LIMITS: [Limit; 4] = [
-    Limit {
-        condition: "session expires without keep-alives",
-        kind: LimitKind::Limited,
-        why: NO_KEEP_ALIVE_OVER_TCP,
-    },
-    Limit {
-        condition: "credentials asked again on a later request",
-        kind: LimitKind::Limited,
-        why: NO_KEEP_ALIVE_OVER_TCP,
-    },
-    Limit {
-        condition: "Digest nonce goes stale",
-        kind: LimitKind::Limited,
-        why: NO_KEEP_ALIVE_OVER_TCP,
-    },
-    Limit {
-        condition: "SSRC change mid-stream",
-        kind: LimitKind::Limited,
-        why: "a new SSRC is a new rtspsrc pad, and the decoder stays linked to the first: \
-            frames stop until the stall deadline reconnects",
-    },
-];
-
-const LIMITS_AT_LOW_LATENCY: [Limit; 5] = [
-    LIMITS[0],
-    LIMITS[1],
-    LIMITS[2],
-    LIMITS[3],
-    Limit {
-        condition: "UDP packets reordered within 50 ms",
-        kind: LimitKind::Limited,
-        why: "with the default jitter-buffer latency of 0, a packet that arrives after its \
-            successor is dropped and its picture with it; GstreamerConfig::latency of 100 ms \
-            reorders them, at that much delay",
-    },
-];
+const LIMITS_AT_LOW_LATENCY: [Limit; 1] = [Limit {
+    condition: "UDP packets reordered within 50 ms",
+    kind: LimitKind::Limited,
+    why: "with the default jitter-buffer latency of 0, a packet that arrives after its \
+        successor is dropped and its picture with it; GstreamerConfig::latency of 100 ms \
+        reorders them, at that much delay",
+}];
 
 impl CaptureBackend for GstreamerBackend {
     type Config = GstreamerConfig;
@@ -77,12 +39,13 @@ impl CaptureBackend for GstreamerBackend {
             abilities: Abilities {
                 // videoconvert rounds its own way: 4 levels off one bar, measured.
                 colour_tolerance: if cfg.core_conversion { 3 } else { 5 },
+                camera_time: Some(CameraTimeSource::SenderReports),
                 ..Abilities::ALL
             },
             limits: if cfg.latency < REORDER_WINDOW {
                 &LIMITS_AT_LOW_LATENCY
             } else {
-                &LIMITS
+                &[]
             },
             variant: "",
         }
@@ -109,7 +72,8 @@ impl CaptureBackend for GstreamerBackend {
             let watch = (cfg.pipeline.is_none() && transport.is_some())
                 .then(|| OpenWatch::start(&req.source().host()?, req.source().port()?))
                 .flatten();
-            GstreamerCapture::start(built, cfg, ctx, network, watch, transport)
+            let step = req.options().clock_step_threshold;
+            GstreamerCapture::start(built, cfg, ctx, network, watch, transport, step)
         })
     }
 }

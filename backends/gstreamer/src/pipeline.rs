@@ -11,6 +11,34 @@ use rtsp_stream_core::raw::{OpenRequest, codec_name};
 use rtsp_stream_core::{PixelFormat, Transport};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+/// The newest RTCP packet rtpbin took from the camera: when, and from which source.
+#[derive(Clone)]
+pub(crate) struct Report {
+    pub(crate) at: Instant,
+    rtpbin: gst::glib::WeakRef<gst::Element>,
+    session: u32,
+    ssrc: u32,
+}
+
+impl Report {
+    /// The NTP time of the source's newest sender report, read from rtpbin's statistics of
+    /// it (on the capture thread, not inside rtpbin's signal).
+    pub(crate) fn sender_report_ntp(&self) -> Option<u64> {
+        let rtpbin = self.rtpbin.upgrade()?;
+        let session = rtpbin
+            .emit_by_name::<Option<gst::glib::Object>>("get-internal-session", &[&self.session])?;
+        let source = session
+            .emit_by_name::<Option<gst::glib::Object>>("get-source-by-ssrc", &[&self.ssrc])?;
+        let stats = source.property::<gst::Structure>("stats");
+        stats
+            .get::<bool>("have-sr")
+            .ok()
+            .filter(|have| *have)
+            .and_then(|_| stats.get::<u64>("sr-ntptime").ok())
+    }
+}
 
 fn mark_opened(opened: &Mutex<Option<Option<String>>>, codec: Option<String>) {
     let mut o = opened.lock().unwrap_or_else(PoisonError::into_inner);
@@ -225,12 +253,37 @@ pub(crate) fn rtsp(
     src.set_property("timeout", 0u64);
     // The jitter buffer tells the depayloader what it lost (GstRTPPacketLost), which is how
     // the capture counts what a loss cost; rtpbin leaves that off unless asked.
-    src.connect("new-manager", false, |values| {
+    let last_report: Arc<Mutex<Option<Report>>> = Arc::default();
+    let reported = Arc::clone(&last_report);
+    src.connect("new-manager", false, move |values| {
         guarded((), || {
-            if let Some(manager) = values.get(1).and_then(|v| v.get::<gst::Element>().ok())
-                && manager.has_property("do-lost")
-            {
-                manager.set_property("do-lost", true);
+            if let Some(manager) = values.get(1).and_then(|v| v.get::<gst::Element>().ok()) {
+                // rtpbin says a source is active on each RTCP packet it sends: when the
+                // camera's newest sender report came (the age of the camera-time mapping),
+                // and which source, for the capture to read the report's time.
+                let reported = Arc::clone(&reported);
+                let rtpbin = manager.downgrade();
+                manager.connect("on-ssrc-active", false, move |values| {
+                    guarded((), || {
+                        let session = values.get(1).and_then(|v| v.get::<u32>().ok());
+                        let ssrc = values.get(2).and_then(|v| v.get::<u32>().ok());
+                        *reported.lock().unwrap_or_else(PoisonError::into_inner) = Some(Report {
+                            at: Instant::now(),
+                            rtpbin: rtpbin.clone(),
+                            session: session.unwrap_or(0),
+                            ssrc: ssrc.unwrap_or(0),
+                        });
+                    });
+                    None
+                });
+                if manager.has_property("do-lost") {
+                    manager.set_property("do-lost", true);
+                }
+                // The camera's capture time on each buffer, from its sender reports
+                // (GStreamer 1.22 and later): the capture's camera time.
+                if manager.has_property("add-reference-timestamp-meta") {
+                    manager.set_property("add-reference-timestamp-meta", true);
+                }
             }
         });
         None
@@ -262,13 +315,21 @@ pub(crate) fn rtsp(
         config.decoder_threads,
         &size_guard,
     );
+    // A camera that changes its SSRC mid-stream gets a second pad from rtspsrc (rtpbin
+    // demultiplexes by SSRC); the funnel takes every pad of the video stream, so the pictures
+    // of the new SSRC reach the decoder without a reconnection.
+    let funnel = make("funnel")?;
     pipeline
-        .add_many([&src, &decode])
+        .add_many([&src, &funnel, &decode])
+        .map_err(|e| GstError::Pipeline(e.to_string()))?;
+    funnel
+        .link(&decode)
         .map_err(|e| GstError::Pipeline(e.to_string()))?;
     let (convert, appsink) = tail(&pipeline, request, config, false)?;
     let opened = Arc::new(Mutex::new(None));
-    let decode_weak = decode.downgrade();
+    let funnel_weak = funnel.downgrade();
     let seen = Arc::clone(&opened);
+    let video_stream = Mutex::new(None::<String>);
     src.connect_pad_added(move |_, pad| {
         guarded((), || {
             let caps = pad.current_caps().or_else(|| Some(pad.query_caps(None)));
@@ -277,13 +338,20 @@ pub(crate) fn rtsp(
                 .and_then(|c| c.structure(0))
                 .and_then(|s| s.get::<&str>("encoding-name").ok())
                 .map(codec_name);
-            let Some(decode) = decode_weak.upgrade() else {
+            // "recv_rtp_src_<stream>_<ssrc>_<payload type>": one stream, any SSRC.
+            let name = pad.name();
+            let stream = name.split('_').nth(3).unwrap_or_default().to_owned();
+            let mut first = video_stream.lock().unwrap_or_else(PoisonError::into_inner);
+            if first.as_ref().is_some_and(|s| *s != stream) {
+                return;
+            }
+            let Some(funnel) = funnel_weak.upgrade() else {
                 return;
             };
-            if let Some(sink) = decode.static_pad("sink")
-                && !sink.is_linked()
+            if let Some(sink) = funnel.request_pad_simple("sink_%u")
                 && pad.link(&sink).is_ok()
             {
+                first.get_or_insert(stream);
                 mark_opened(&seen, codec);
             }
         })
@@ -296,6 +364,7 @@ pub(crate) fn rtsp(
         video_offered,
         refused_size: size_guard.refused,
         lost_packets: size_guard.lost_packets,
+        last_report,
     })
 }
 
@@ -380,6 +449,7 @@ pub(crate) fn uri(
         video_offered: Arc::default(),
         refused_size: size_guard.refused,
         lost_packets: size_guard.lost_packets,
+        last_report: Arc::default(),
     })
 }
 
@@ -430,6 +500,7 @@ pub(crate) fn custom(
         video_offered: Arc::default(),
         refused_size: size_guard.refused,
         lost_packets: size_guard.lost_packets,
+        last_report: Arc::default(),
     })
 }
 

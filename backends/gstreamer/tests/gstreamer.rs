@@ -4,7 +4,7 @@
 use rtsp_stream_core::{ErrorKind, VideoStream};
 use rtsp_stream_gstreamer::{GstreamerBackend, GstreamerConfig};
 use rtsp_stream_testkit::conformance::{
-    EventRecorder, builder, default_server, first_frame, give_up, settle, start,
+    EventRecorder, builder, default_server, first_frame, give_up, settle, start, wait_until,
 };
 use rtsp_stream_testkit::process::thread_count;
 use std::time::Duration;
@@ -190,4 +190,35 @@ fn gstreamer_debug_output_is_scrubbed() {
             panic!("GStreamer's debug output printed a secret: {line}");
         }
     }
+}
+
+/// The keep-alive `GET_PARAMETER` a camera refuses (405, as firmware without the method
+/// answers) is only a refused request: the session and its frames go on.
+#[test]
+fn a_camera_that_refuses_get_parameter_keeps_streaming() {
+    use rtsp_stream_testkit::camera::{CameraServer, Scenario};
+    use rtsp_stream_testkit::content::ContentSpec;
+    let mut scenario = Scenario::new(ContentSpec::small());
+    scenario.answers = vec![("GET_PARAMETER".into(), 405)];
+    let camera = CameraServer::start(scenario).expect("the camera starts");
+    let events = EventRecorder::new();
+    let s = builder::<GstreamerBackend>(&camera.url(), &GstreamerConfig::default(), &events)
+        .start()
+        .expect("the stream starts");
+    let first = first_frame(&s, &events);
+    let refused = || {
+        camera
+            .log()
+            .requests
+            .iter()
+            .filter(|(_, method, status)| method == "GET_PARAMETER" && *status == 405)
+            .count()
+    };
+    wait_until(PATIENCE, "three keep-alives were refused", || {
+        refused() >= 3
+    });
+    let later = s.wait_next(first.seq() + 20, PATIENCE);
+    assert!(later.is_ok(), "{later:?}; events {:?}", events.names());
+    assert_eq!(events.count("disconnected"), 0, "{:?}", events.names());
+    s.stop();
 }

@@ -83,6 +83,9 @@ impl CaptureBackend for OpencvBackend {
                 tls: TlsRule::CannotVerify { https: true },
                 // It tells a picture's size once it has decoded one.
                 refuses_size_before_decoding: false,
+                // VideoCapture offers no sender report and no FFmpeg `start_time_realtime` (no
+                // property reads it): frames carry no camera time.
+                camera_time: None,
                 ..Abilities::ALL
             },
             limits: &[

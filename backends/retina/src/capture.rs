@@ -8,8 +8,10 @@ use crate::session::{self, Opened, interruptible};
 use futures_util::StreamExt;
 use retina::client::{Demuxed, SessionGroup};
 use retina::codec::{CodecItem, ParametersRef, VideoFrame, VideoParametersCodec};
-use rtsp_stream_core::raw::{Capture, CaptureContext, FrameSink, ReadStatus};
-use rtsp_stream_core::{PixelFormat, Result, StreamProps, Transport};
+use rtsp_stream_core::raw::{
+    Capture, CaptureContext, FrameSink, ReadStatus, SenderReportClock, SenderReportOutcome,
+};
+use rtsp_stream_core::{CameraTimeSource, Notice, PixelFormat, Result, StreamProps, Transport};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::Arc;
@@ -52,8 +54,11 @@ pub struct RetinaCapture {
     teardown_budget: Duration,
     /// The time stamps (and key-frame flags) of units in the decoder. Pictures come out in
     /// display order, which with B-frames is not the order units go in, and a decoder may hand
-    /// a picture out one unit late: each picture gets the earliest pending stamp and its flag.
-    pending_pts: BinaryHeap<Reverse<(Duration, bool)>>,
+    /// a picture out one unit late: each picture gets the earliest pending stamp, its flag and
+    /// its RTP time stamp.
+    pending_pts: BinaryHeap<Reverse<(Duration, bool, u32)>>,
+    /// The video track's RTP time stamps on the camera's clock, from every sender report.
+    camera_clock: SenderReportClock,
     /// What the stream's current parameters declare (read again when they change).
     colour: Colour,
     /// When the server last said something: the PLAY answer, then each access unit.
@@ -66,8 +71,19 @@ impl RetinaCapture {
         opened: Opened,
         decoder: Decoder,
         teardown_budget: Duration,
+        clock_step_threshold: Duration,
     ) -> Self {
+        let clock_rate = opened
+            .session
+            .streams()
+            .get(opened.stream_index)
+            .map_or(90_000, |s| s.clock_rate_hz());
         RetinaCapture {
+            camera_clock: SenderReportClock::new(
+                clock_rate,
+                clock_step_threshold,
+                CameraTimeSource::SenderReports,
+            ),
             runtime,
             session: Some(opened.session),
             group: opened.group,
@@ -105,6 +121,8 @@ impl RetinaCapture {
             && let VideoParametersCodec::H264 { sps, .. } = video.codec_params()
         {
             self.colour = Colour::from_h264_sps(sps);
+            self.decoder
+                .set_reordering_ruled_out(crate::colour::h264_sps_rules_out_reordering(sps));
         }
     }
 
@@ -146,6 +164,17 @@ impl RetinaCapture {
                     self.last_heard = Instant::now();
                     return Ok(unit);
                 }
+                Some(Ok(CodecItem::Rtcp(rtcp))) if rtcp.stream_id() == self.stream_index => {
+                    self.last_heard = Instant::now();
+                    let report = rtcp
+                        .pkts()
+                        .find_map(|p| p.as_sender_report().ok().flatten())
+                        .map(|sr| (sr.ntp_timestamp().0, sr.rtp_timestamp()));
+                    if let Some((ntp, rtp)) = report {
+                        let outcome = self.camera_clock.sender_report(ntp, rtp, Instant::now());
+                        sender_report_notice(outcome, ctx);
+                    }
+                }
                 Some(Ok(_)) => self.last_heard = Instant::now(),
             }
         }
@@ -184,17 +213,19 @@ impl RetinaCapture {
                 if self.pending_pts.len() >= MAX_PENDING {
                     self.pending_pts.clear();
                 }
-                self.pending_pts.push(Reverse((pts, key)));
+                let rtp = unit.timestamp().timestamp() as u32;
+                self.pending_pts.push(Reverse((pts, key, rtp)));
             }
             match self.decoder.decode(unit.data(), self.colour, sink)? {
                 Decoded::Picture { width, height } => {
                     self.size = (width, height);
                     self.pixel_format = Some(sink.pixel_format());
-                    let (pts, picture_key) = match self.pending_pts.pop() {
-                        Some(Reverse((pts, was_key))) => (Some(pts), was_key),
-                        None => (None, key),
+                    let (pts, picture_key, rtp) = match self.pending_pts.pop() {
+                        Some(Reverse((pts, was_key, rtp))) => (Some(pts), was_key, rtp),
+                        None => (None, key, unit.timestamp().timestamp() as u32),
                     };
                     sink.set_pts(pts);
+                    sink.set_camera_time(self.camera_clock.camera_time(rtp, Instant::now()));
                     sink.set_key_frame(picture_key);
                     return Ok(ReadStatus::Frame);
                 }
@@ -211,6 +242,19 @@ impl RetinaCapture {
                 }
             }
         }
+    }
+}
+
+/// Tells the application what a sender report did to the camera-time mapping.
+fn sender_report_notice(outcome: SenderReportOutcome, ctx: &CaptureContext) {
+    match outcome {
+        SenderReportOutcome::Step { by, backwards } => {
+            ctx.notify(Notice::ClockStep { by, backwards });
+        }
+        SenderReportOutcome::Ignored { first: true } => {
+            ctx.notify(Notice::SenderReportsIgnored);
+        }
+        _ => {}
     }
 }
 

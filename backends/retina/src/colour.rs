@@ -46,6 +46,23 @@ impl Colour {
     }
 }
 
+/// Whether an H.264 SPS rules out pictures shown out of decoding order (B-frames): a
+/// Baseline stream, or a VUI that limits reordering to none. `false` when it does not say.
+pub(crate) fn h264_sps_rules_out_reordering(nal: &[u8]) -> bool {
+    if nal.is_empty() {
+        return false;
+    }
+    let Ok(sps) = SeqParameterSet::from_bits(RefNal::new(nal, &[], true).rbsp_bits()) else {
+        return false;
+    };
+    let baseline = u8::from(sps.profile_idc) == 66;
+    let none_reordered = sps
+        .vui_parameters
+        .and_then(|v| v.bitstream_restrictions)
+        .is_some_and(|b| b.max_num_reorder_frames == 0);
+    baseline || none_reordered
+}
+
 /// The picture size the H.264 SPS units inside an access unit (Annex B) declare, the largest
 /// if there are several: what a decoder would allocate for. `None` without a readable SPS.
 pub(crate) fn declared_size(unit: &[u8]) -> Option<(u32, u32)> {

@@ -83,11 +83,13 @@ impl CaptureBackend for RetinaBackend {
         })?;
         let decoder = Decoder::new(cfg.decoder, opened.codec, req.options().max_frame_pixels)?;
         let teardown_budget = req.options().stop_timeout / 4;
+        let step = req.options().clock_step_threshold;
         Ok(RetinaCapture::new(
             runtime,
             opened,
             decoder,
             teardown_budget,
+            step,
         ))
     }
 }

@@ -32,6 +32,9 @@ impl CaptureBackend for WebcamBackend {
                 // The colour rule by height: cameras declare no matrix.
                 follows_colour_matrix: false,
                 tls: TlsRule::None,
+                // A local camera sends no sender reports, and nokhwa hands out no driver time
+                // stamp of the capture: frames carry no camera time.
+                camera_time: None,
                 ..Abilities::ALL
             },
             limits: &[],

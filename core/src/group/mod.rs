@@ -1,7 +1,9 @@
 //! Many cameras in one process: [`StreamGroup`].
 
+mod aligned;
 mod wait;
 
+pub use aligned::{AlignError, AlignedSet, NextAligned};
 pub use wait::{GroupFrameStream, NextAny, SeqMap};
 
 use crate::backend::CaptureBackend;

@@ -259,8 +259,11 @@ impl<B: CaptureBackend> Connection<'_, B> {
             });
         }
         let pooled = lent.pooled;
+        let camera_offset = frame
+            .camera_time
+            .map(|camera| signed_micros(camera.at, frame.received_at));
         let published = shared.slot.publish(run, session_id, &mut lent.frame, || {
-            shared.counters.frame_published(now);
+            shared.counters.frame_published(now, camera_offset);
             if !pooled {
                 shared
                     .counters
@@ -270,6 +273,11 @@ impl<B: CaptureBackend> Connection<'_, B> {
         });
         if !published {
             return None;
+        }
+        if shared.history.enabled()
+            && let Some(newest) = shared.slot.read()
+        {
+            shared.history.push(newest);
         }
         ctx.set_deadline_after(now, opts.stall_timeout);
         match (self.size, &new_props) {
@@ -326,5 +334,13 @@ fn failed(shared: &Shared, ctx: &CaptureContext, error: Error) -> Message {
     Message::Failed {
         error,
         deadline_passed,
+    }
+}
+
+/// `a − b` in microseconds, negative when `a` is earlier.
+fn signed_micros(a: std::time::SystemTime, b: std::time::SystemTime) -> i64 {
+    match a.duration_since(b) {
+        Ok(d) => d.as_micros().min(i64::MAX as u128) as i64,
+        Err(e) => -(e.duration().as_micros().min(i64::MAX as u128) as i64),
     }
 }

@@ -231,6 +231,7 @@ impl Runner {
         // was requested; event streams end now, after the supervisor's last event.)
         if shared.slot.deactivate(control.run) {
             shared.slot.clear(0);
+            shared.history.clear();
             shared.set_state_unchecked(State::Stopped);
         }
         // No callback starts from here on; one running now gets what is left of the bound.

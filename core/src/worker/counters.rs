@@ -3,7 +3,7 @@
 
 use crate::context::DecodeCounters;
 use crate::error::Error;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -35,8 +35,15 @@ pub(crate) struct Counters {
     last_error_at: AtomicU64,
     /// Exponential moving average of the interval between frames, in nanoseconds.
     frame_interval: AtomicU64,
+    /// The newest frames' camera time − receive time, in µs, round robin; `offsets_seen`
+    /// counts them all.
+    clock_offsets: [AtomicI64; CLOCK_OFFSETS],
+    offsets_seen: AtomicU64,
     last_error: Mutex<Option<Arc<Error>>>,
 }
+
+/// How many frames the camera's clock offset is the median of.
+const CLOCK_OFFSETS: usize = 31;
 
 impl Counters {
     pub(crate) fn new(epoch: Instant) -> Self {
@@ -54,6 +61,8 @@ impl Counters {
             offline_since: AtomicU64::new(NEVER),
             last_error_at: AtomicU64::new(NEVER),
             frame_interval: AtomicU64::new(0),
+            clock_offsets: std::array::from_fn(|_| AtomicI64::new(0)),
+            offsets_seen: AtomicU64::new(0),
             last_error: Mutex::new(None),
         }
     }
@@ -104,9 +113,15 @@ impl Counters {
         }
     }
 
-    /// Bookkeeping after a publish at `at`: lock-free, allocation-free.
-    pub(crate) fn frame_published(&self, at: Instant) {
+    /// Bookkeeping after a publish at `at` of a frame whose camera time lies `camera_offset`
+    /// µs after its receive time: lock-free, allocation-free.
+    pub(crate) fn frame_published(&self, at: Instant, camera_offset: Option<i64>) {
         self.frames_decoded.fetch_add(1, Ordering::Relaxed);
+        if let Some(offset) = camera_offset {
+            let n = self.offsets_seen.fetch_add(1, Ordering::Relaxed);
+            self.clock_offsets[(n % CLOCK_OFFSETS as u64) as usize]
+                .store(offset, Ordering::Relaxed);
+        }
         let now = self.nanos_since_epoch(at);
         let prev = self.last_frame.swap(now, Ordering::AcqRel);
         if prev != NEVER && now > prev {
@@ -135,6 +150,21 @@ impl Counters {
             return 0.0;
         }
         1e9 / interval as f64
+    }
+
+    /// The median of the newest frames' camera time − receive time, in seconds; `None`
+    /// before a frame with a camera time.
+    pub(crate) fn camera_clock_offset(&self) -> Option<f64> {
+        let seen = self
+            .offsets_seen
+            .load(Ordering::Relaxed)
+            .min(CLOCK_OFFSETS as u64) as usize;
+        let mut offsets: Vec<i64> = self.clock_offsets[..seen]
+            .iter()
+            .map(|o| o.load(Ordering::Relaxed))
+            .collect();
+        offsets.sort_unstable();
+        offsets.get(seen / 2).map(|&m| m as f64 / 1e6)
     }
 
     pub(crate) fn set_last_error(&self, error: Arc<Error>, now: Instant) {

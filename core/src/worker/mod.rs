@@ -32,6 +32,7 @@ mod announce;
 mod capture;
 mod control;
 mod counters;
+mod history;
 mod run;
 mod session;
 mod supervisor;
@@ -39,6 +40,7 @@ mod threads;
 
 pub(crate) use control::Runner;
 use counters::Counters;
+pub(crate) use history::History;
 use threads::Threads;
 
 type Callback = Arc<dyn Fn() + Send + Sync>;
@@ -84,6 +86,8 @@ pub(crate) struct Shared {
     state: AtomicU8,
     pub(crate) counters: Counters,
     pool: Mutex<Option<FramePool>>,
+    /// The newest frames, for a group's aligned reads (`aligned_history`).
+    pub(crate) history: History,
 }
 
 /// The waiting forms read the slot through this, without knowing the worker.
@@ -123,7 +127,12 @@ impl Shared {
             None => request.source().to_string(),
         };
         let counters = Counters::new(clock.now());
-        let pool = FramePool::new(request.options.frame_pool, request.options.eager_frame_pool);
+        let opts = &request.options;
+        // The history holds its frames: the pool grows by what it spans at 30 fps.
+        let held = (opts.aligned_history.as_secs_f64() * 30.0).ceil() as usize;
+        let pool_size = (opts.frame_pool + held).min(history::MOST_FRAMES);
+        let pool = FramePool::new(pool_size.max(opts.frame_pool), opts.eager_frame_pool);
+        let history = History::new(opts.aligned_history);
         Shared {
             request,
             name,
@@ -139,6 +148,7 @@ impl Shared {
             state: AtomicU8::new(State::Stopped.to_u8()),
             counters,
             pool: Mutex::new(Some(pool)),
+            history,
         }
     }
 
@@ -218,6 +228,7 @@ impl Shared {
             decode_errors: Counters::get(&c.decode.errors),
             frames_skipped: Counters::get(&c.decode.skipped),
             reconnects: Counters::get(&c.reconnects),
+            camera_clock_offset: c.camera_clock_offset(),
             generation: Counters::get(&c.generation),
             backend_panics: Counters::get(&c.backend_panics),
             messages_coalesced: Counters::get(&c.coalesced),

@@ -1,4 +1,5 @@
-//! The smallest RTSP client: enough to take a camera's session and leave it behind.
+//! The smallest RTSP client: enough to take a camera's session and leave it behind, or to
+//! count what a camera sends to many clients at once.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -8,6 +9,14 @@ use std::time::Duration;
 /// connection without TEARDOWN, as a client that crashed or lost its network would: the camera
 /// keeps the session until it times out.
 pub fn leave_a_session(port: u16, path: &str) -> std::io::Result<()> {
+    // No TEARDOWN: the connection just goes.
+    drop(play_over_tcp(port, path)?);
+    Ok(())
+}
+
+/// Opens a session on the camera at `port` (DESCRIBE, SETUP over TCP, PLAY) and returns the
+/// connection once the PLAY answer is read: what follows is interleaved media.
+pub fn play_over_tcp(port: u16, path: &str) -> std::io::Result<TcpStream> {
     let url = format!("rtsp://127.0.0.1:{port}{path}");
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
@@ -40,12 +49,34 @@ pub fn leave_a_session(port: u16, path: &str) -> std::io::Result<()> {
         })
         .map(|s| s.split(';').next().unwrap_or("").trim().to_owned())
         .ok_or_else(|| std::io::Error::other(format!("no session in {setup:?}")))?;
-    stream.write_all(
-        format!("PLAY {url} RTSP/1.0\r\nCSeq: 3\r\nSession: {session}\r\n\r\n").as_bytes(),
+    request(
+        &mut stream,
+        &format!("PLAY {url} RTSP/1.0\r\nCSeq: 3\r\nSession: {session}\r\n\r\n"),
     )?;
-    // No TEARDOWN: the connection just goes.
-    drop(stream);
-    Ok(())
+    Ok(stream)
+}
+
+/// Reads interleaved media from a playing connection for `window` and counts the RTP packets
+/// of channel 0 that end a frame (marker bit set).
+pub fn count_frames(stream: &mut TcpStream, window: Duration) -> std::io::Result<u64> {
+    let until = std::time::Instant::now() + window;
+    let mut frames = 0;
+    let mut head = [0u8; 4];
+    let mut packet = Vec::new();
+    while std::time::Instant::now() < until {
+        stream.read_exact(&mut head)?;
+        if head[0] != b'$' {
+            return Err(std::io::Error::other(format!(
+                "not interleaved data: {head:?}"
+            )));
+        }
+        packet.resize(usize::from(u16::from_be_bytes([head[2], head[3]])), 0);
+        stream.read_exact(&mut packet)?;
+        if head[1] == 0 && packet.get(1).is_some_and(|b| b & 0x80 != 0) {
+            frames += 1;
+        }
+    }
+    Ok(frames)
 }
 
 /// Sends `text` and reads the answer's head and body (by Content-Length).

@@ -9,7 +9,8 @@
 //! It is the ground truth of what it sent: every picture carries its index in the pixels
 //! ([`crate::content`]), frame `n` of the stream is captured at [`CameraServer::capture_time`]
 //! on the camera's clock, and [`CameraServer::log`] says what happened on the wire (a quirk
-//! at which packet, how many packets were dropped) per client.
+//! at which packet, how many packets were dropped) per client and the instant it sent each
+//! frame ([`ServerLog::sent_instant`]).
 //!
 //! One thread per client sends its media; a process feeds well over a hundred clients.
 
@@ -20,7 +21,7 @@ mod sender;
 mod session;
 pub mod wire;
 
-pub use client::leave_a_session;
+pub use client::{count_frames, leave_a_session, play_over_tcp};
 pub use clock::CameraClock;
 
 use crate::TestkitError;
@@ -232,8 +233,25 @@ pub struct ServerLog {
     pub frames_sent: u64,
     /// Packets sent, dropped, duplicated and reordered over UDP (all clients).
     pub packets: PacketCounts,
-    /// Stream frames that lost at least one packet (all clients).
+    /// Stream frames that lost at least one packet of picture data (all clients).
     pub lost_frames: Vec<u64>,
+    /// The instant the server assigned to each stream frame it sent: when the first client
+    /// was sent its first packet, in frame order (the newest [`SENT_LOG_LEN`] frames).
+    pub sent_at: std::collections::VecDeque<(u64, Instant)>,
+}
+
+/// How many frames [`ServerLog::sent_at`] remembers (an hour and a half at 15 fps).
+pub const SENT_LOG_LEN: usize = 80_000;
+
+impl ServerLog {
+    /// The instant the server assigned to stream frame `n`, if it sent it and still remembers.
+    pub fn sent_instant(&self, n: u64) -> Option<Instant> {
+        let at = self.sent_at.partition_point(|(m, _)| *m < n);
+        self.sent_at
+            .get(at)
+            .filter(|(m, _)| *m == n)
+            .map(|(_, t)| *t)
+    }
 }
 
 /// Packet counts over UDP.
@@ -243,6 +261,9 @@ pub struct PacketCounts {
     pub sent: u64,
     /// Dropped.
     pub dropped: u64,
+    /// Of those, the ones that carried no picture data (repeated parameter sets, SEI): their
+    /// frames stay decodable and are not in [`ServerLog::lost_frames`].
+    pub dropped_outside_pictures: u64,
     /// Sent twice.
     pub duplicated: u64,
     /// Held back behind later ones.

@@ -4,7 +4,7 @@
 use super::Shared;
 use super::clock::{elapsed_of_frame, media_ticks, report_ntp, send_instant};
 use super::wire::interleaved;
-use crate::content::nal_type;
+use crate::content::{ContentCodec, nal_type};
 use crate::rng::Rng;
 use crate::rtp::{RtpHeader, payloads, sender_report};
 use std::io::Write;
@@ -198,6 +198,15 @@ impl Media {
         };
         let rtp = &shared.scenario.rtp;
         let last = parts.len().saturating_sub(1);
+        let now = Instant::now();
+        shared.log(|l| {
+            if l.sent_at.back().is_none_or(|(m, _)| *m < n) {
+                if l.sent_at.len() == super::SENT_LOG_LEN {
+                    l.sent_at.pop_front();
+                }
+                l.sent_at.push_back((n, now));
+            }
+        });
         for (k, payload) in parts.iter().enumerate() {
             if let Some((at, by)) = rtp.sequence_jump
                 && self.packets == at
@@ -273,9 +282,12 @@ impl Media {
         let imp = self.shared.scenario.impairment.clone();
         let now = Instant::now();
         if self.rng.unit() < imp.drop {
+            let picture = carries_picture(self.shared.clip.spec.codec, &packet[12..]);
             self.shared.log(|l| {
                 l.packets.dropped += 1;
-                if l.lost_frames.last() != Some(&frame) {
+                if !picture {
+                    l.packets.dropped_outside_pictures += 1;
+                } else if l.lost_frames.last() != Some(&frame) {
                     l.lost_frames.push(frame);
                 }
             });
@@ -364,6 +376,32 @@ impl Media {
                 let _ = rtcp.send_to(&report, to);
                 true
             }
+        }
+    }
+}
+
+/// Whether an RTP payload carries picture data (a slice, or a fragment of one): the loss of a
+/// repeated parameter set or of an SEI message damages no picture.
+fn carries_picture(codec: ContentCodec, payload: &[u8]) -> bool {
+    match codec {
+        ContentCodec::H265 => {
+            let kind = payload.first().map_or(0, |b| (b >> 1) & 0x3f);
+            let kind = if kind == 49 {
+                payload.get(2).map_or(0, |b| b & 0x3f)
+            } else {
+                kind
+            };
+            kind < 32
+        }
+        ContentCodec::Mjpeg => true,
+        _ => {
+            let kind = payload.first().map_or(0, |b| b & 0x1f);
+            let kind = if kind == 28 {
+                payload.get(1).map_or(0, |b| b & 0x1f)
+            } else {
+                kind
+            };
+            (1..=5).contains(&kind)
         }
     }
 }

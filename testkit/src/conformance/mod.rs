@@ -79,6 +79,20 @@ macro_rules! world_tests {
             world_tracks_before_video => tracks_before_video,
             world_data_before_play_answer => data_before_play_answer,
         );
+        $crate::world_tests!(@camera_time $backend, $config,
+            camera_time_offset, camera_time_drift, camera_time_step, camera_time_without_a_clock,
+            aligned_group,
+        );
+    };
+    (@camera_time $backend:ty, $config:expr, $($scenario:ident,)*) => {
+        $(
+            #[test]
+            fn $scenario() {
+                let _turn = $crate::conformance::world::turn::<$backend>(&$config);
+                let worst = $crate::conformance::camera_time::$scenario::<$backend>(&$config);
+                println!("figure: {}, largest camera-time error (aligned sets: widest spread) {worst:?}", stringify!($scenario));
+            }
+        )*
     };
     (@each $backend:ty, $config:expr, $($test:ident => $scenario:ident,)*) => {
         $(

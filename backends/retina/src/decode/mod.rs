@@ -45,6 +45,15 @@ impl Decoder {
         }
     }
 
+    /// Tells the decoder whether the stream's parameters rule out pictures shown out of
+    /// decoding order (see `colour::h264_sps_rules_out_reordering`). libavcodec reads that
+    /// from the stream itself.
+    pub(crate) fn set_reordering_ruled_out(&mut self, ruled_out: bool) {
+        if let Decoder::OpenH264(d) = self {
+            d.may_reorder = !ruled_out;
+        }
+    }
+
     /// Decodes one complete access unit (Annex B, parameter sets before each key frame) into
     /// `sink`. `colour` is what the stream's parameters declare, for a decoder that does not
     /// say.

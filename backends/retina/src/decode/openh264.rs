@@ -4,19 +4,24 @@ use super::Decoded;
 use crate::colour::Colour;
 use crate::error::RetinaError;
 use openh264::OpenH264API;
-use openh264::decoder::{Decoder, DecoderConfig, Flush};
+use openh264::decoder::{DecodeOptions, Decoder, DecoderConfig, Flush};
 use openh264::formats::YUVSource;
 use rtsp_stream_core::raw::{FrameSink, Plane, YuvLayout, YuvPicture};
 
 pub(crate) struct OpenH264 {
     decoder: Decoder,
+    /// Whether pictures may come out of decoding order (B-frames): until the stream rules it
+    /// out, openh264 keeps each picture until the next unit, a frame interval of delay.
+    pub(crate) may_reorder: bool,
 }
 
 impl OpenH264 {
     pub(crate) fn new() -> Result<Self, RetinaError> {
-        // No flush after each access unit: that would hand out a picture before a later one
-        // that precedes it (B-frames); without B-frames a picture comes out of its own unit
-        // anyway.
+        // No flush after each access unit by default: that would hand out a picture before a
+        // later one that precedes it (B-frames). Streams that rule B-frames out are flushed
+        // per unit (`may_reorder`): openh264 would otherwise hold each picture of a High
+        // profile stream until the next unit, and the one before a wait for a key frame
+        // until that key frame, a second later.
         let config = DecoderConfig::new().flush_after_decode(Flush::NoFlush);
         let decoder =
             Decoder::with_api_config(OpenH264API::from_source(), config).map_err(|e| {
@@ -26,7 +31,10 @@ impl OpenH264 {
                     hint: "the libavcodec decoder (feature `ffmpeg`) is the alternative",
                 }
             })?;
-        Ok(OpenH264 { decoder })
+        Ok(OpenH264 {
+            decoder,
+            may_reorder: true,
+        })
     }
 
     pub(crate) fn decode(
@@ -35,7 +43,13 @@ impl OpenH264 {
         colour: Colour,
         sink: &mut FrameSink<'_>,
     ) -> Result<Decoded, RetinaError> {
-        let picture = match self.decoder.decode(unit) {
+        let flush = if self.may_reorder {
+            Flush::NoFlush
+        } else {
+            Flush::Flush
+        };
+        let options = DecodeOptions::new().flush_after_decode(flush);
+        let picture = match self.decoder.decode_with_options(unit, options) {
             Ok(Some(picture)) => picture,
             Ok(None) => return Ok(Decoded::Nothing),
             Err(e) => return Ok(Decoded::Damaged(e.to_string())),

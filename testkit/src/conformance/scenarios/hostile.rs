@@ -5,7 +5,7 @@ use super::{
     Abilities, BLIND_ATTEMPTS, FIRST_FRAME, PATIENCE, Stage, builder, first_frame, server,
 };
 use crate::conformance::helpers::{EventRecorder, serial};
-use crate::process::{fd_count, thread_count};
+use crate::process::{fd_count, process_inventory, thread_count};
 use crate::{HostilePeer, HostilePeerProcess, Hostility, ServerOptions};
 use rtsp_stream_core::{CaptureBackend, ErrorKind, Event, Notice};
 use std::time::{Duration, Instant};
@@ -18,16 +18,19 @@ pub const SLOW_PEER_OPEN: Duration = Duration::from_millis(500);
 pub struct SlowPeerReport {
     /// For each attempt, how long it outlasted the open timeout.
     pub overruns: Vec<Duration>,
-    /// Threads and open descriptors after attempt 10 and after the last one.
+    /// Threads after attempt 10 and after the last one.
     pub threads: (usize, usize),
     /// Open descriptors after attempt 10 and after the last one.
     pub fds: (usize, usize),
+    /// Attempts past the last one it took the counts to come back to those of attempt 10.
+    pub settling_attempts: usize,
 }
 
 /// A peer that answers one byte a second, alternating with one that answers with a 10 MiB
 /// header line (in a child process, so that only the stream is measured): every attempt ends
 /// within `open_timeout + cancel_grace + 0.5 s`, and the threads and open descriptors after
-/// the last attempt equal those after attempt 10. The peer is the current executable re-run
+/// the last attempt come back (within 40 s more of failing attempts) to those after attempt
+/// 10. The peer is the current executable re-run
 /// with `child_args` (for a test: `--exact` and its own name); the executable must call
 /// [`TestServerProcess::serve_child_if_requested`](crate::TestServerProcess::serve_child_if_requested)
 /// first thing.
@@ -72,15 +75,12 @@ pub fn slow_peers_cost_nothing<B: CaptureBackend>(
         fewest
     };
     let mut overruns = Vec::with_capacity(attempts);
-    let (mut at_10, mut last) = ((0, 0), (0, 0));
+    let mut at_10 = (0, 0);
     for n in 0..attempts {
         let (started, _) = events.wait_nth("connecting", n, PATIENCE);
         let (ended, e) = events.wait_nth("backing_off", n, PATIENCE);
         if n + 1 == 10 {
             at_10 = counts();
-        }
-        if n + 1 == attempts {
-            last = counts();
         }
         let took = ended - started;
         assert!(
@@ -91,16 +91,33 @@ pub fn slow_peers_cost_nothing<B: CaptureBackend>(
         assert!(matches!(e, Event::BackingOff { .. }));
         overruns.push(took.saturating_sub(SLOW_PEER_OPEN));
     }
+    // A leak grows with the attempts and never comes back; an attempt's teardown that a busy
+    // machine delays (a thread left behind until its library's own timeout) does. So the
+    // stream goes on failing for up to SETTLE more, and the counts must come back to those of
+    // attempt 10 in one of those pauses.
+    const SETTLE: Duration = Duration::from_secs(40);
+    let settle_until = Instant::now() + SETTLE;
+    let mut last = counts();
+    let mut n = attempts;
+    while !(last.0 <= at_10.0 && last.1 <= at_10.1) && Instant::now() < settle_until {
+        events.wait_nth("backing_off", n, PATIENCE);
+        last = counts();
+        n += 1;
+    }
+    let threads_left = stream.stats().detached_threads;
     stream.stop();
-    assert_eq!(
-        last, at_10,
-        "(threads, descriptors) after attempt {attempts} vs attempt 10"
+    assert!(
+        last.0 <= at_10.0 && last.1 <= at_10.1,
+        "(threads, descriptors) {last:?} after attempt {n}, {SETTLE:?} after attempt {attempts}, \
+         vs {at_10:?} after attempt 10 ({threads_left} threads left behind): {}",
+        process_inventory()
     );
     assert_eq!(stream.stats().frames_decoded, 0);
     SlowPeerReport {
         overruns,
         threads: (at_10.0, last.0),
         fds: (at_10.1, last.1),
+        settling_attempts: n - attempts,
     }
 }
 

@@ -1,5 +1,6 @@
 //! The scenarios, by theme. Each panics with a message saying what did not hold.
 
+pub mod camera_time;
 mod faults;
 mod files;
 mod group;
