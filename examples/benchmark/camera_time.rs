@@ -1,8 +1,9 @@
 //! `--camera-time [MINUTES]`: how far each backend's camera time lies from the instant the
-//! scriptable camera logged capturing the frame, on loopback: a camera clock 3.7 s ahead, one
-//! drifting 200 ppm, one that steps 1.5 s (errors counted from two sender reports after the
-//! step), each for 30 s; then every backend at once on one camera drifting 200 ppm for
-//! MINUTES (default 10).
+//! scriptable camera logged capturing the frame, on loopback: a camera clock 3.7 s ahead, an
+//! encoder clock 200 ppm faster than the camera's wall clock (which sender reports follow and
+//! a mapping from the first report does not), a wall clock that steps 1.5 s (errors counted
+//! from two sender reports after the step), each for 30 s; then every backend at once on one
+//! camera whose encoder clock runs 200 ppm fast, for MINUTES (default 10).
 
 use crate::report::quantile;
 use rtsp_stream::{AnyBackend, Event, Notice, Transport, VideoStream};
@@ -36,9 +37,9 @@ fn clocks() -> Vec<(&'static str, CameraClock, Duration)> {
             Duration::ZERO,
         ),
         (
-            "drift +200 ppm",
+            "encoder clock +200 ppm",
             CameraClock {
-                drift_ppm: 200.0,
+                media_drift_ppm: 200.0,
                 ..CameraClock::default()
             },
             Duration::ZERO,
@@ -68,11 +69,11 @@ pub fn run(backends: &[&str], window: Duration, long: Duration) -> String {
         }
     }
     let camera = camera(CameraClock {
-        drift_ppm: 200.0,
+        media_drift_ppm: 200.0,
         ..CameraClock::default()
     });
     for mut row in measure(backends, &camera, long, Duration::ZERO) {
-        row.clock = "drift +200 ppm, long run";
+        row.clock = "encoder clock +200 ppm, long run";
         eprintln!("  {row:?}");
         rows.push(row);
     }
@@ -165,8 +166,8 @@ fn render(rows: &[Row], window: Duration, long: Duration) -> String {
     let mut out = format!(
         "Camera time (`--camera-time`): |camera time − the instant the scriptable camera \
          logged capturing the frame|, on loopback over TCP, sender reports every 0.5 s; \
-         {} s per backend and clock, then every backend at once on one camera drifting \
-         200 ppm for {} min. *mapped*: frames with a camera time, of those read; *steps*: \
+         {} s per backend and clock, then every backend at once on one camera whose encoder \
+         clock runs 200 ppm faster than its wall clock, for {} min. *mapped*: frames with a camera time, of those read; *steps*: \
          `ClockStep` notices.\n\n\
          | backend | camera clock | frames | mapped | error p50 | error p95 | error max | steps |\n\
          |---|---|---|---|---|---|---|---|\n",

@@ -197,6 +197,9 @@ unsafe fn handle(avcl: *mut c_void, level: c_int, fmt: *const c_char, vl: *mut c
         if let Some(size) = line.refused_size {
             crate::note_refused_size(size);
         }
+        if let Some(count) = line.missed_packets {
+            crate::note_missed_packets(count);
+        }
         log::log!(target: crate::TARGET, line.level, "{}", line.text);
     }
 }

@@ -24,7 +24,7 @@
 mod callback;
 mod line;
 
-pub use line::{Line, handle_line, refused_size, rtsp_status};
+pub use line::{Line, handle_line, missed_packets, refused_size, rtsp_status};
 
 use std::cell::Cell;
 use std::sync::OnceLock;
@@ -35,6 +35,7 @@ pub const TARGET: &str = "rtsp_stream::ffmpeg";
 thread_local! {
     static RTSP_STATUS: Cell<Option<u16>> = const { Cell::new(None) };
     static REFUSED_SIZE: Cell<Option<(u32, u32)>> = const { Cell::new(None) };
+    static MISSED_PACKETS: Cell<u64> = const { Cell::new(0) };
 }
 
 /// Installs the callback, once per process, and sets FFmpeg's level from `log`'s maximum
@@ -104,6 +105,17 @@ pub(crate) fn note_rtsp_status(status: u16) {
 /// as an invalid-argument error.
 pub fn take_refused_size() -> Option<(u32, u32)> {
     REFUSED_SIZE.with(Cell::take)
+}
+
+/// RTP packets the demuxer on this thread found missing since the last call ("RTP: missed 3
+/// packets", logged by libavformat's reorder queue over UDP), cleared by reading: libavformat
+/// marks nothing in the packets it returns after a gap.
+pub fn take_missed_packets() -> u64 {
+    MISSED_PACKETS.with(Cell::take)
+}
+
+pub(crate) fn note_missed_packets(count: u32) {
+    MISSED_PACKETS.with(|m| m.set(m.get().saturating_add(u64::from(count))));
 }
 
 pub(crate) fn note_refused_size(size: (u32, u32)) {

@@ -14,6 +14,8 @@ pub struct Line {
     pub rtsp_status: Option<u16>,
     /// The picture size a decoder refused, if the line reports one.
     pub refused_size: Option<(u32, u32)>,
+    /// RTP packets the demuxer found missing, if the line reports some.
+    pub missed_packets: Option<u32>,
 }
 
 /// FFmpeg's levels (`AV_LOG_*`) that map to ours: up to `ERROR` a warning (the stream reports
@@ -41,6 +43,7 @@ pub fn handle_line(level: i32, raw: &[u8]) -> Option<Line> {
         level,
         rtsp_status: rtsp_status(text),
         refused_size: refused_size(text),
+        missed_packets: missed_packets(text),
         text: one_line(&redact_everywhere(text)).into_owned(),
     })
 }
@@ -61,6 +64,17 @@ pub fn rtsp_status(text: &str) -> Option<u16> {
         .iter()
         .fold(0u16, |n, d| n * 10 + u16::from(d - b'0'));
     (100..=599).contains(&code).then_some(code)
+}
+
+/// The count of "RTP: missed 3 packets" (libavformat's reorder queue moving past a gap in the
+/// sequence numbers: data lost over UDP); `None` for any other text.
+pub fn missed_packets(text: &str) -> Option<u32> {
+    let rest = text.split("RTP: missed ").nth(1)?;
+    let (count, tail) = rest.split_once(' ')?;
+    if !tail.starts_with("packets") || count.is_empty() {
+        return None;
+    }
+    count.parse().ok()
 }
 
 /// The size of "Picture size 16000x16000 is invalid" or "… exceeds specified max pixel
@@ -99,6 +113,22 @@ mod tests {
         ] {
             assert_eq!(rtsp_status(text), status, "{text}");
         }
+    }
+
+    #[test]
+    fn missed_packets_are_read() {
+        assert_eq!(
+            missed_packets("[rtsp @ 0x55] RTP: missed 3 packets"),
+            Some(3)
+        );
+        assert_eq!(missed_packets("RTP: missed 65535 packets"), Some(65535));
+        assert_eq!(missed_packets("RTP: missed -1 packets"), None);
+        assert_eq!(missed_packets("RTP: missed packets"), None);
+        assert_eq!(missed_packets("RTP: missed 3 frames"), None);
+        assert_eq!(
+            missed_packets("RTP: dropping old packet received too late"),
+            None
+        );
     }
 
     #[test]

@@ -179,7 +179,10 @@ impl FfmpegCapture {
             if self.packet.stream() != self.stream_index {
                 continue;
             }
-            if self.packet.is_corrupt() {
+            // Over UDP libavformat's reorder queue logs a gap and hands on what follows it
+            // unmarked: the log line is how the loss is known.
+            let missed = rtsp_stream_ffmpeg_log::take_missed_packets() > 0;
+            if self.packet.is_corrupt() || missed {
                 // The demuxer saw data missing (lost packets): what follows until the next key
                 // frame would decode into a smeared picture.
                 ctx.report_decode_error();

@@ -1,11 +1,13 @@
 //! The camera's clock: when it captures each frame, what its sender reports say.
 //!
-//! One oscillator drives the camera: its frame clock and its wall clock run at `1 + drift`
-//! times our rate, and its wall clock reads ours plus an offset (plus a step, once it has
-//! happened). Frame `p` is captured when the camera has run `p / fps` seconds: at our elapsed
-//! `e_p = p / fps / (1 + drift)`, at camera time `start + offset + p / fps (+ step)`. A sender
-//! report at our elapsed `e` pairs the camera's wall clock then with its media clock then, so
-//! mapping a frame's time stamp through it gives exactly that capture time.
+//! The camera's wall clock runs at `1 + drift` times our rate and reads ours plus an offset
+//! (plus a step, once it has happened); its media clock (frames and their time stamps) runs
+//! at that rate times `1 + media drift`. Frame `p` is captured when the media clock has run
+//! `p / fps` seconds: at our elapsed `e_p = p / fps / media rate`, at camera time
+//! `start + offset + e_p × rate (+ step)`. A sender report at our elapsed `e` pairs the
+//! camera's wall clock then with its media clock then: mapping a frame's time stamp through
+//! it gives exactly that capture time when the media drift is zero, and one off by
+//! `(e_p − e) × media drift` otherwise.
 
 use super::Shared;
 use crate::rtp::ntp_of;
@@ -18,6 +20,11 @@ pub struct CameraClock {
     pub offset_ms: i64,
     /// How much faster the camera's clock runs, in parts per million.
     pub drift_ppm: f64,
+    /// How much faster the camera's media clock (the encoder's, which paces the frames and
+    /// stamps them) runs than its wall clock, in parts per million: a camera whose wall clock
+    /// NTP keeps right while its encoder's oscillator runs free. Sender reports then map the
+    /// stream's time stamps correctly only near the time they were sent.
+    pub media_drift_ppm: f64,
     /// This long into the stream the camera's wall clock jumps by this many milliseconds (its
     /// media clock does not): an NTP correction on the camera.
     pub step: Option<(Duration, i64)>,
@@ -26,8 +33,14 @@ pub struct CameraClock {
     pub bogus_ntp: Option<bool>,
 }
 
+/// The camera's wall clock against ours.
 fn rate(shared: &Shared) -> f64 {
     1.0 + shared.scenario.clock.drift_ppm * 1e-6
+}
+
+/// The camera's media clock against ours.
+fn media_rate(shared: &Shared) -> f64 {
+    rate(shared) * (1.0 + shared.scenario.clock.media_drift_ppm * 1e-6)
 }
 
 fn shift(time: SystemTime, ms: i64) -> SystemTime {
@@ -37,7 +50,7 @@ fn shift(time: SystemTime, ms: i64) -> SystemTime {
 
 /// Our elapsed time when frame `p` is captured.
 pub(super) fn elapsed_of_frame(shared: &Shared, p: u64) -> Duration {
-    Duration::from_secs_f64(p as f64 / f64::from(shared.clip.fps()) / rate(shared))
+    Duration::from_secs_f64(p as f64 / f64::from(shared.clip.fps()) / media_rate(shared))
 }
 
 /// The camera's wall clock at our elapsed `e`.
@@ -68,7 +81,7 @@ pub(super) fn send_instant(shared: &Shared, n: u64) -> Instant {
 
 /// The RTP time stamp (90 kHz) of the camera's media clock at our elapsed `e`, before jumps.
 pub(super) fn media_ticks(shared: &Shared, e: Duration) -> u64 {
-    (e.as_secs_f64() * rate(shared) * 90_000.0).round() as u64
+    (e.as_secs_f64() * media_rate(shared) * 90_000.0).round() as u64
 }
 
 /// The NTP time a sender report at our elapsed `e` carries.

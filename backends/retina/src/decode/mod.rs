@@ -49,8 +49,10 @@ impl Decoder {
     /// decoding order (see `colour::h264_sps_rules_out_reordering`). libavcodec reads that
     /// from the stream itself.
     pub(crate) fn set_reordering_ruled_out(&mut self, ruled_out: bool) {
-        if let Decoder::OpenH264(d) = self {
-            d.may_reorder = !ruled_out;
+        match self {
+            Decoder::OpenH264(d) => d.may_reorder = !ruled_out,
+            #[cfg(feature = "ffmpeg")]
+            Decoder::Libav(_) => {}
         }
     }
 
