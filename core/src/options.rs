@@ -120,6 +120,11 @@ impl StreamOptions {
     /// 24.8 days) or 64-bit microseconds (FFmpeg), which a longer value would overflow.
     pub const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
 
+    /// The history a camera that asks for aligned reads keeps by default
+    /// ([`VideoStreamBuilder::aligned`](crate::VideoStreamBuilder::aligned)): 500 ms covers the
+    /// network and decoding delays of cameras on one site.
+    pub const DEFAULT_ALIGNED_HISTORY: Duration = Duration::from_millis(500);
+
     /// The options with every duration capped at [`MAX_DURATION`](Self::MAX_DURATION).
     pub(crate) fn clamped(mut self) -> Self {
         for d in [

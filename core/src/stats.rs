@@ -96,6 +96,10 @@ pub struct Stats {
     /// the network and decoding delay (tens of milliseconds); seconds or more mean the
     /// camera's clock is wrong. `None` before a frame with a camera time.
     pub camera_clock_offset: Option<f64>,
+    /// Frames the stream holds for aligned reads
+    /// ([`aligned_history`](crate::VideoStreamBuilder::aligned_history)), and their pixel
+    /// bytes: the memory alignment costs this camera.
+    pub aligned_history: (usize, u64),
     /// Connections opened (generation of the newest).
     pub generation: u64,
     /// Panics of the backend on its capture thread: each ended its connection with an error

@@ -248,6 +248,12 @@ impl<B: CaptureBackend> VideoStreamBuilder<B> {
         self
     }
 
+    /// Asks for aligned reads with the default history,
+    /// [`StreamOptions::DEFAULT_ALIGNED_HISTORY`] (500 ms).
+    pub fn aligned(self) -> Self {
+        self.aligned_history(StreamOptions::DEFAULT_ALIGNED_HISTORY)
+    }
+
     /// Replaces every backend-neutral option at once.
     pub fn options(mut self, options: StreamOptions) -> Self {
         self.options = options;

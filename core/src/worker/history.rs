@@ -52,6 +52,13 @@ impl History {
             .collect()
     }
 
+    /// How many frames are kept, and their pixel bytes.
+    pub(crate) fn held(&self) -> (usize, u64) {
+        let frames = self.frames.lock().unwrap_or_else(PoisonError::into_inner);
+        let bytes = frames.iter().map(|f| f.data.len() as u64).sum();
+        (frames.len(), bytes)
+    }
+
     /// Lets go of every frame (the stream stopped).
     pub(crate) fn clear(&self) {
         self.frames

@@ -229,6 +229,7 @@ impl Shared {
             frames_skipped: Counters::get(&c.decode.skipped),
             reconnects: Counters::get(&c.reconnects),
             camera_clock_offset: c.camera_clock_offset(),
+            aligned_history: self.history.held(),
             generation: Counters::get(&c.generation),
             backend_panics: Counters::get(&c.backend_panics),
             messages_coalesced: Counters::get(&c.coalesced),

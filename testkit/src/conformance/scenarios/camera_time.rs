@@ -344,7 +344,7 @@ pub fn aligned_group<B: CaptureBackend>(config: &B::Config) -> Duration {
     for (i, camera) in cameras.iter().enumerate() {
         let builder = builder::<B>(&camera.url(), config, &events)
             .transport(transport)
-            .aligned_history(Duration::from_millis(500));
+            .aligned();
         group.add(i, builder).expect("the camera starts");
     }
     if !timed {
@@ -389,6 +389,15 @@ pub fn aligned_group<B: CaptureBackend>(config: &B::Config) -> Duration {
         sets += 1;
     }
     assert_eq!(sets, 5, "aligned sets in 20 s");
+    // What the histories hold is stated per camera: half a second of 320×240 BGR frames.
+    for (key, stats) in group.stats().cameras {
+        let (frames, bytes) = stats.aligned_history;
+        assert!(
+            (2..=20).contains(&frames),
+            "camera {key} holds {frames} frames"
+        );
+        assert_eq!(bytes, frames as u64 * 320 * 240 * 3, "camera {key}");
+    }
     group.stop();
     widest
 }
