@@ -217,6 +217,13 @@ impl Slot {
         Some(frame)
     }
 
+    /// The newest frame without marking it read: for the library's own looks (the aligned
+    /// history, a group's aligned read), which must not hide a frame nobody read from
+    /// `frames_overwritten_unread`.
+    pub(crate) fn peek(&self) -> Option<Arc<Frame>> {
+        self.latest.load_full()
+    }
+
     pub(crate) fn read_new(&self, after_seq: u64) -> Option<Arc<Frame>> {
         let frame = self.peek_new(after_seq)?;
         frame.mark_taken();

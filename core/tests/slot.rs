@@ -208,6 +208,28 @@ fn frames_nobody_read_are_counted() {
     stream.stop();
 }
 
+#[test]
+fn frames_held_for_aligned_reads_still_count_as_unread() {
+    let script = MockScript::new();
+    script.open_ok(props(8, 8)).frames(10).stall();
+    let (clock, log) = (ManualClock::new(), EventLog::default());
+    let stream = mock_stream(&script, &clock, &log)
+        .aligned_history(Duration::from_secs(1))
+        .start()
+        .unwrap();
+    wait_until("10 frames", || stream.stats().frames_decoded == 10);
+    let stats = stream.stats();
+    // The stream's clock does not move: every frame lies within the history's second.
+    assert_eq!(stats.aligned_history, (10, 10 * 8 * 8 * 3));
+    assert_eq!(stats.frames_overwritten_unread, 9);
+    stream.stop();
+    assert_eq!(
+        stream.stats().aligned_history,
+        (0, 0),
+        "stop lets the history go"
+    );
+}
+
 /// A frame in hand comes with the stream connected and reporting that frame's size, even while
 /// the supervising thread is busy (here: stuck in a slow callback) and has not caught up.
 #[test]

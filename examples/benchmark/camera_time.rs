@@ -9,7 +9,6 @@ use crate::report::quantile;
 use rtsp_stream::{AnyBackend, Event, Notice, Transport, VideoStream};
 use rtsp_stream_testkit::camera::{CameraClock, CameraServer, Scenario};
 use rtsp_stream_testkit::content::ContentSpec;
-use rtsp_stream_testkit::decode_stamp;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
@@ -126,11 +125,9 @@ fn measure(backends: &[&str], camera: &CameraServer, window: Duration, skip: Dur
                             continue;
                         }
                         frames += 1;
-                        let Some(stamp) = decode_stamp(&frame) else {
+                        let Some(n) = camera.frame_in(&frame) else {
                             continue;
                         };
-                        let index = (stamp & 0xff_ffff) as u32;
-                        let n = camera.frame_of(index, frame.received_instant());
                         if let Some(at) = frame.camera_time().map(|c| c.at) {
                             errors.push(apart(at, camera.capture_time(n)).as_secs_f64() * 1e3);
                         }

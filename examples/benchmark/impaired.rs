@@ -7,7 +7,6 @@ use crate::report::quantile;
 use rtsp_stream::{AnyBackend, Event, Transport, VideoStream};
 use rtsp_stream_testkit::camera::{CameraServer, Impairment, Scenario};
 use rtsp_stream_testkit::content::ContentSpec;
-use rtsp_stream_testkit::decode_stamp;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -78,10 +77,8 @@ fn measure(backend: &str, camera: &CameraServer, loss: f64, window: Duration) ->
     while Instant::now() < until {
         if let Ok(frame) = stream.wait_next(last, Duration::from_millis(500)) {
             last = frame.seq();
-            if let Some(stamp) = decode_stamp(&frame) {
-                let index = (stamp & 0xff_ffff) as u32;
-                let received = frame.received_instant();
-                seen.push((camera.frame_of(index, received), received));
+            if let Some(n) = camera.frame_in(&frame) {
+                seen.push((n, frame.received_instant()));
             }
         }
     }

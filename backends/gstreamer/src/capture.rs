@@ -11,7 +11,7 @@ use gstreamer_video as gst_video;
 use gstreamer_video::prelude::*;
 use rtsp_stream_core::raw::{
     Capture, CaptureContext, FrameSink, Plane, ReadStatus, YuvLayout, YuvMatrix, YuvPicture,
-    YuvRange, plausible_fps,
+    YuvRange, ntp_to_system_time, plausible_fps,
 };
 use rtsp_stream_core::{CameraTime, CameraTimeSource, Notice, Result, StreamProps, Transport};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -78,6 +78,8 @@ struct ReferenceClock {
     last_report: Arc<Mutex<Option<Report>>>,
     /// Whether the camera's sender reports were found to carry no usable time (told once).
     unusable_told: bool,
+    /// When the report last looked at for that arrived: each report is read once.
+    report_checked: Option<Instant>,
 }
 
 impl ReferenceClock {
@@ -135,7 +137,8 @@ impl ReferenceClock {
     }
 
     /// rtpbin maps nothing from a sender report whose NTP time is zero or before 2000 (a
-    /// camera without a clock): told once, from the report itself.
+    /// camera without a clock): told once, from the report itself, read once per report
+    /// received (not per frame).
     fn check_unusable(&mut self, ctx: &CaptureContext) {
         if self.unusable_told || self.offset.is_some() {
             return;
@@ -144,9 +147,14 @@ impl ReferenceClock {
             .last_report
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        if let Some(ntp) = report.and_then(|r| r.sender_report_ntp())
-            && rtsp_stream_core::raw::ntp_to_system_time(ntp).is_none()
+            .clone()
+            .filter(|r| self.report_checked != Some(r.at));
+        let Some(report) = report else {
+            return;
+        };
+        self.report_checked = Some(report.at);
+        if let Some(ntp) = report.sender_report_ntp()
+            && ntp_to_system_time(ntp).is_none()
         {
             self.unusable_told = true;
             ctx.notify(Notice::SenderReportsIgnored);
@@ -154,7 +162,9 @@ impl ReferenceClock {
     }
 }
 
-/// Nanoseconds since the NTP epoch (1900) as a time, if after 2000.
+/// Nanoseconds since the NTP epoch (1900), as GStreamer's NTP meta holds them, as a time if
+/// after 2000. Not the core's reading of a report's NTP time: its era rule would read the
+/// times mapped from a zero report (seconds after 1900) as 2036.
 fn ntp_nanos_to_system_time(nanos: u64) -> Option<SystemTime> {
     const NTP_TO_UNIX_NANOS: u64 = 2_208_988_800 * 1_000_000_000;
     const YEAR_2000: Duration = Duration::from_secs(946_684_800);
@@ -217,6 +227,7 @@ impl GstreamerCapture {
                 offset: None,
                 last_report,
                 unusable_told: false,
+                report_checked: None,
             },
             props: {
                 let mut props = StreamProps::default();
@@ -562,5 +573,29 @@ impl Drop for GstreamerCapture {
             watch.abandon();
         }
         let _ = self.built.pipeline.set_state(gst::State::Null);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ntp_nanos_to_system_time;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    /// A time of today reads back within a nanosecond; zero, seconds after 1900 (mapped from a
+    /// zero report) and 1996 read as no time.
+    #[test]
+    fn ntp_meta_times_read_as_the_core_reads_ntp() {
+        const NTP_TO_UNIX: u64 = 2_208_988_800;
+        let unix = Duration::new(1_796_198_760, 643_536_004);
+        let nanos = (NTP_TO_UNIX * 1_000_000_000) + unix.as_nanos() as u64;
+        let read = ntp_nanos_to_system_time(nanos).expect("a time");
+        let off = read
+            .duration_since(UNIX_EPOCH + unix)
+            .unwrap_or_else(|e| e.duration());
+        assert!(off <= Duration::from_nanos(1), "{off:?}");
+        assert_eq!(ntp_nanos_to_system_time(0), None);
+        assert_eq!(ntp_nanos_to_system_time(5_000_000_000), None);
+        let y1996 = (NTP_TO_UNIX + 820_454_400) * 1_000_000_000;
+        assert_eq!(ntp_nanos_to_system_time(y1996), None);
     }
 }

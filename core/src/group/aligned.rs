@@ -102,7 +102,7 @@ impl<K: GroupKey, B: CaptureBackend> Inner<K, B> {
             .map(|c| {
                 let shared = &c.stream.core.shared;
                 let mut frames = shared.history.frames();
-                if let Some(newest) = shared.slot.read()
+                if let Some(newest) = shared.slot.peek()
                     && frames.last().is_none_or(|f| f.seq() != newest.seq())
                 {
                     frames.push(newest);

@@ -275,7 +275,7 @@ impl<B: CaptureBackend> Connection<'_, B> {
             return None;
         }
         if shared.history.enabled()
-            && let Some(newest) = shared.slot.read()
+            && let Some(newest) = shared.slot.peek()
         {
             shared.history.push(newest);
         }

@@ -408,6 +408,13 @@ impl CameraServer {
             .unwrap_or(u64::from(index))
     }
 
+    /// The stream frame a decoded picture shows: the index in its pixels, placed by when it
+    /// was received (see [`frame_of`](Self::frame_of)); `None` if the picture carries none.
+    pub fn frame_in(&self, frame: &rtsp_stream_core::Frame) -> Option<u64> {
+        let index = (crate::decode_stamp(frame)? & 0xff_ffff) as u32;
+        Some(self.frame_of(index, frame.received_instant()))
+    }
+
     /// Whether stream frame `n` is a key frame.
     pub fn is_key_frame(&self, n: u64) -> bool {
         let (clip, i) = self.shared.unit(n);

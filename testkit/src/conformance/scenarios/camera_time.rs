@@ -9,10 +9,10 @@
 //! error and no hang.
 
 use super::builder;
+use super::world::interleaved;
 use crate::camera::{CameraClock, CameraServer, Scenario};
 use crate::conformance::helpers::EventRecorder;
 use crate::content::ContentSpec;
-use crate::decode_stamp;
 use rtsp_stream_core::{CameraTimeSource, CaptureBackend, Event, Frame, Notice, Transport};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -46,7 +46,7 @@ fn read<B: CaptureBackend>(
     let camera = CameraServer::start(scenario).expect("the camera starts");
     let events = EventRecorder::new();
     let stream = builder::<B>(&camera.url(), config, &events)
-        .transport(interleaved::<B>(config))
+        .transport(interleaved::<B>(config, Transport::Tcp))
         .start()
         .expect("the stream starts");
     let mut frames = Vec::new();
@@ -71,19 +71,9 @@ fn read<B: CaptureBackend>(
     (reading, camera)
 }
 
-/// TCP where the backend can be told, else its default (which tries TCP first).
-fn interleaved<B: CaptureBackend>(config: &B::Config) -> Transport {
-    if B::describe(config).abilities.reports_transport_fallback {
-        Transport::Tcp
-    } else {
-        Transport::Auto
-    }
-}
-
 /// The instant the camera logged capturing the frame, from the index in its pixels.
 fn captured(camera: &CameraServer, frame: &Frame) -> Option<SystemTime> {
-    let index = (decode_stamp(frame)? & 0xff_ffff) as u32;
-    Some(camera.capture_time(camera.frame_of(index, frame.received_instant())))
+    Some(camera.capture_time(camera.frame_in(frame)?))
 }
 
 /// Frames received once `after` has passed since the first one.
@@ -339,7 +329,7 @@ pub fn aligned_group<B: CaptureBackend>(config: &B::Config) -> Duration {
     let transport = if timed && B::describe(config).abilities.reports_transport_fallback {
         Transport::Udp
     } else {
-        interleaved::<B>(config)
+        interleaved::<B>(config, Transport::Tcp)
     };
     for (i, camera) in cameras.iter().enumerate() {
         let builder = builder::<B>(&camera.url(), config, &events)

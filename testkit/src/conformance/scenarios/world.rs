@@ -36,7 +36,6 @@ use super::{PATIENCE, builder};
 use crate::camera::{Auth, AuthKind, CameraServer, ControlStyle, Impairment, Scenario};
 use crate::conformance::helpers::{EventRecorder, wait_until};
 use crate::content::{ContentCodec, ContentSpec};
-use crate::decode_stamp;
 use rtsp_stream_core::raw::{Description, LimitKind};
 use rtsp_stream_core::{CaptureBackend, Transport, VideoStream};
 use std::collections::BTreeSet;
@@ -243,7 +242,7 @@ pub fn turn<B: CaptureBackend>(config: &B::Config) -> Option<MutexGuard<'static,
 /// The transport a TCP row asks for: TCP itself where the backend can be told, else the
 /// default, which a backend without that ability tries TCP with first (its declaration says
 /// an explicit transport is refused).
-fn interleaved<B: CaptureBackend>(config: &B::Config, wanted: Transport) -> Transport {
+pub(crate) fn interleaved<B: CaptureBackend>(config: &B::Config, wanted: Transport) -> Transport {
     if B::describe(config).abilities.reports_transport_fallback {
         wanted
     } else {
@@ -546,9 +545,8 @@ pub fn impaired<B: CaptureBackend>(
         match stream.wait_next(last, Duration::from_millis(500)) {
             Ok(frame) => {
                 last = frame.seq();
-                if let Some(stamp) = decode_stamp(&frame) {
-                    let index = (stamp & 0xff_ffff) as u32;
-                    seen.insert(camera.frame_of(index, frame.received_instant()));
+                if let Some(n) = camera.frame_in(&frame) {
+                    seen.insert(n);
                 }
             }
             Err(rtsp_stream_core::WaitError::Timeout) => {}
