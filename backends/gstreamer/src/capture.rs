@@ -1,8 +1,8 @@
 //! A playing pipeline: waiting for the connection, pulling frames, watching the bus.
 
 use crate::GstreamerConfig;
+use crate::camera_clock::{CameraClock, Report, RtpStamps};
 use crate::error::GstError;
-use crate::pipeline::Report;
 use crate::sockets::OpenWatch;
 use gstreamer as gst;
 use gstreamer::prelude::*;
@@ -11,12 +11,12 @@ use gstreamer_video as gst_video;
 use gstreamer_video::prelude::*;
 use rtsp_stream_core::raw::{
     Capture, CaptureContext, FrameSink, Plane, ReadStatus, YuvLayout, YuvMatrix, YuvPicture,
-    YuvRange, ntp_to_system_time, plausible_fps,
+    YuvRange, plausible_fps,
 };
-use rtsp_stream_core::{CameraTime, CameraTimeSource, Notice, Result, StreamProps, Transport};
+use rtsp_stream_core::{Result, StreamProps, Transport};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 /// A pipeline ready to be played, and what its signal handlers learn while it starts.
 pub(crate) struct Built {
@@ -33,6 +33,8 @@ pub(crate) struct Built {
     pub(crate) lost_packets: Arc<AtomicU64>,
     /// When rtpbin last heard RTCP from the camera (its sender reports).
     pub(crate) last_report: Arc<Mutex<Option<Report>>>,
+    /// The RTP time stamps of the packets on their way to the decoder.
+    pub(crate) rtp_stamps: Arc<RtpStamps>,
 }
 
 impl Built {
@@ -63,113 +65,7 @@ pub struct GstreamerCapture {
     losses_seen: u64,
     last_pts: Option<Duration>,
     keep_alive: Option<KeepAlive>,
-    camera_clock: ReferenceClock,
-}
-
-/// Camera time from the NTP reference-time-stamp meta rtpbin's jitter buffer puts on each
-/// buffer once a sender report arrived (`add-reference-timestamp-meta`), which the
-/// depayloader, parser and decoder carry to the appsink. The meta is the mapped time only:
-/// a step of the camera's clock is told from the picture's camera time jumping against its
-/// time stamp, and the mapping's age from when rtpbin last heard the camera's RTCP.
-struct ReferenceClock {
-    step_threshold: Duration,
-    /// Camera time − PTS of the last picture (ns).
-    offset: Option<i128>,
-    last_report: Arc<Mutex<Option<Report>>>,
-    /// Whether the camera's sender reports were found to carry no usable time (told once).
-    unusable_told: bool,
-    /// When the report last looked at for that arrived: each report is read once.
-    report_checked: Option<Instant>,
-}
-
-impl ReferenceClock {
-    fn camera_time(
-        &mut self,
-        buffer: &gst::BufferRef,
-        pts: Option<Duration>,
-        ctx: &CaptureContext,
-    ) -> Option<CameraTime> {
-        let pts_nanos = pts.map(|p| p.as_nanos() as i128);
-        let ntp = buffer
-            .iter_meta::<gst::ReferenceTimestampMeta>()
-            .find(|m| {
-                m.reference()
-                    .structure(0)
-                    .is_some_and(|s| s.name() == "timestamp/x-ntp")
-            })
-            .map(|m| m.timestamp());
-        let at = match ntp {
-            Some(ntp) => {
-                let at = ntp_nanos_to_system_time(ntp.nseconds())?;
-                let since_epoch = at.duration_since(UNIX_EPOCH).ok()?.as_nanos() as i128;
-                let offset = since_epoch - pts_nanos.unwrap_or(0);
-                if let Some(before) = self.offset {
-                    let by = Duration::from_nanos((offset - before).unsigned_abs() as u64);
-                    if by > self.step_threshold {
-                        ctx.notify(Notice::ClockStep {
-                            by,
-                            backwards: offset < before,
-                        });
-                    }
-                }
-                self.offset = Some(offset);
-                at
-            }
-            // On GStreamer 1.22 the key frames reach the appsink without the meta (one picture
-            // a second on a camera with a 1 s key-frame interval, measured): their time stamp
-            // is mapped as the pictures before them were.
-            None => {
-                let nanos = u64::try_from(self.offset? + pts_nanos?).ok()?;
-                UNIX_EPOCH + Duration::from_nanos(nanos)
-            }
-        };
-        let reported = self
-            .last_report
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .as_ref()
-            .map(|r| r.at);
-        Some(CameraTime {
-            at,
-            source: CameraTimeSource::SenderReports,
-            mapping_age: reported.map_or(Duration::ZERO, |r| r.elapsed()),
-        })
-    }
-
-    /// rtpbin maps nothing from a sender report whose NTP time is zero or before 2000 (a
-    /// camera without a clock): told once, from the report itself, read once per report
-    /// received (not per frame).
-    fn check_unusable(&mut self, ctx: &CaptureContext) {
-        if self.unusable_told || self.offset.is_some() {
-            return;
-        }
-        let report = self
-            .last_report
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-            .filter(|r| self.report_checked != Some(r.at));
-        let Some(report) = report else {
-            return;
-        };
-        self.report_checked = Some(report.at);
-        if let Some(ntp) = report.sender_report_ntp()
-            && ntp_to_system_time(ntp).is_none()
-        {
-            self.unusable_told = true;
-            ctx.notify(Notice::SenderReportsIgnored);
-        }
-    }
-}
-
-/// Nanoseconds since the NTP epoch (1900), as GStreamer's NTP meta holds them, as a time if
-/// after 2000. Not the core's reading of a report's NTP time: its era rule would read the
-/// times mapped from a zero report (seconds after 1900) as 2036.
-fn ntp_nanos_to_system_time(nanos: u64) -> Option<SystemTime> {
-    const NTP_TO_UNIX_NANOS: u64 = 2_208_988_800 * 1_000_000_000;
-    const YEAR_2000: Duration = Duration::from_secs(946_684_800);
-    let unix = Duration::from_nanos(nanos.checked_sub(NTP_TO_UNIX_NANOS)?);
-    (unix >= YEAR_2000).then(|| UNIX_EPOCH + unix)
+    camera_clock: CameraClock,
 }
 
 /// RTSP keep-alives over TCP (see [`GstreamerConfig::keep_alive`]).
@@ -212,6 +108,7 @@ impl GstreamerCapture {
     ) -> Result<Self> {
         let bus = built.pipeline.bus().expect("a pipeline has a bus");
         let last_report = Arc::clone(&built.last_report);
+        let rtp_stamps = Arc::clone(&built.rtp_stamps);
         let capture = GstreamerCapture {
             built,
             bus,
@@ -222,13 +119,7 @@ impl GstreamerCapture {
             losses_seen: 0,
             last_pts: None,
             keep_alive: None,
-            camera_clock: ReferenceClock {
-                step_threshold: clock_step_threshold,
-                offset: None,
-                last_report,
-                unusable_told: false,
-                report_checked: None,
-            },
+            camera_clock: CameraClock::new(clock_step_threshold, last_report, rtp_stamps),
             props: {
                 let mut props = StreamProps::default();
                 props.transport = transport;
@@ -421,11 +312,7 @@ impl GstreamerCapture {
         let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(buffer, info)
             .map_err(|_| GstError::Frame("the buffer cannot be mapped".into()))?;
         sink.set_pts(pts);
-        let camera_time = self.camera_clock.camera_time(buffer, pts, ctx);
-        if camera_time.is_none() {
-            self.camera_clock.check_unusable(ctx);
-        }
-        sink.set_camera_time(camera_time);
+        sink.set_camera_time(self.camera_clock.camera_time(pts, ctx));
         sink.set_key_frame(!buffer.flags().contains(gst::BufferFlags::DELTA_UNIT));
         match yuv_picture(&frame, info)? {
             Some(picture) => picture.write_into(sink),
@@ -573,29 +460,5 @@ impl Drop for GstreamerCapture {
             watch.abandon();
         }
         let _ = self.built.pipeline.set_state(gst::State::Null);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::ntp_nanos_to_system_time;
-    use std::time::{Duration, UNIX_EPOCH};
-
-    /// A time of today reads back within a nanosecond; zero, seconds after 1900 (mapped from a
-    /// zero report) and 1996 read as no time.
-    #[test]
-    fn ntp_meta_times_read_as_the_core_reads_ntp() {
-        const NTP_TO_UNIX: u64 = 2_208_988_800;
-        let unix = Duration::new(1_796_198_760, 643_536_004);
-        let nanos = (NTP_TO_UNIX * 1_000_000_000) + unix.as_nanos() as u64;
-        let read = ntp_nanos_to_system_time(nanos).expect("a time");
-        let off = read
-            .duration_since(UNIX_EPOCH + unix)
-            .unwrap_or_else(|e| e.duration());
-        assert!(off <= Duration::from_nanos(1), "{off:?}");
-        assert_eq!(ntp_nanos_to_system_time(0), None);
-        assert_eq!(ntp_nanos_to_system_time(5_000_000_000), None);
-        let y1996 = (NTP_TO_UNIX + 820_454_400) * 1_000_000_000;
-        assert_eq!(ntp_nanos_to_system_time(y1996), None);
     }
 }

@@ -29,6 +29,7 @@
 #![allow(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod camera_clock;
 mod capture;
 mod debug_log;
 mod error;

@@ -2,6 +2,7 @@
 //! ending in videoconvert and an appsink that keeps one buffer.
 
 use crate::GstreamerConfig;
+use crate::camera_clock::{Report, RtpStamps};
 use crate::capture::Built;
 use crate::error::GstError;
 use gstreamer as gst;
@@ -12,33 +13,6 @@ use rtsp_stream_core::{PixelFormat, Transport};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
-
-/// The newest RTCP packet rtpbin took from the camera: when, and from which source.
-#[derive(Clone)]
-pub(crate) struct Report {
-    pub(crate) at: Instant,
-    rtpbin: gst::glib::WeakRef<gst::Element>,
-    session: u32,
-    ssrc: u32,
-}
-
-impl Report {
-    /// The NTP time of the source's newest sender report, read from rtpbin's statistics of
-    /// it (on the capture thread, not inside rtpbin's signal).
-    pub(crate) fn sender_report_ntp(&self) -> Option<u64> {
-        let rtpbin = self.rtpbin.upgrade()?;
-        let session = rtpbin
-            .emit_by_name::<Option<gst::glib::Object>>("get-internal-session", &[&self.session])?;
-        let source = session
-            .emit_by_name::<Option<gst::glib::Object>>("get-source-by-ssrc", &[&self.ssrc])?;
-        let stats = source.property::<gst::Structure>("stats");
-        stats
-            .get::<bool>("have-sr")
-            .ok()
-            .filter(|have| *have)
-            .and_then(|_| stats.get::<u64>("sr-ntptime").ok())
-    }
-}
 
 fn mark_opened(opened: &Mutex<Option<Option<String>>>, codec: Option<String>) {
     let mut o = opened.lock().unwrap_or_else(PoisonError::into_inner);
@@ -279,11 +253,6 @@ pub(crate) fn rtsp(
                 if manager.has_property("do-lost") {
                     manager.set_property("do-lost", true);
                 }
-                // The camera's capture time on each buffer, from its sender reports
-                // (GStreamer 1.22 and later): the capture's camera time.
-                if manager.has_property("add-reference-timestamp-meta") {
-                    manager.set_property("add-reference-timestamp-meta", true);
-                }
             }
         });
         None
@@ -325,6 +294,10 @@ pub(crate) fn rtsp(
     funnel
         .link(&decode)
         .map_err(|e| GstError::Pipeline(e.to_string()))?;
+    let rtp_stamps = Arc::new(RtpStamps::default());
+    if let Some(pad) = funnel.static_pad("src") {
+        rtp_stamps.watch(&pad);
+    }
     let (convert, appsink) = tail(&pipeline, request, config, false)?;
     let opened = Arc::new(Mutex::new(None));
     let funnel_weak = funnel.downgrade();
@@ -365,6 +338,7 @@ pub(crate) fn rtsp(
         refused_size: size_guard.refused,
         lost_packets: size_guard.lost_packets,
         last_report,
+        rtp_stamps,
     })
 }
 
@@ -450,6 +424,7 @@ pub(crate) fn uri(
         refused_size: size_guard.refused,
         lost_packets: size_guard.lost_packets,
         last_report: Arc::default(),
+        rtp_stamps: Arc::default(),
     })
 }
 
@@ -501,6 +476,7 @@ pub(crate) fn custom(
         refused_size: size_guard.refused,
         lost_packets: size_guard.lost_packets,
         last_report: Arc::default(),
+        rtp_stamps: Arc::default(),
     })
 }
 
