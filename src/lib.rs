@@ -36,12 +36,12 @@ mod any;
 pub use any::*;
 pub use rtsp_stream_core::{
     AlignError, AlignedSet, CameraTime, CameraTimeSource, CaptureBackend, Clock, Credentials,
-    DisconnectReason, EndReason, Error, ErrorKind, Event, EventStream, Frame, FrameStream, Frames,
-    GroupFrameStream, GroupKey, GroupStats, LOG_TARGET, Lagged, ManualClock, NextAligned, NextAny,
-    NextFrame, Notice, PixelFormat, ReconnectPolicy, Result, Secret, SeqMap, SourceUrl, State,
-    Stats, StopFuture, StopHandle, StreamGroup, StreamGroupBuilder, StreamOptions, StreamProps,
-    SuccessRule, SystemClock, Transport, VideoStream, VideoStreamBuilder, WaitError,
-    install_scrubbing_panic_hook, raw, redact_text,
+    DecodeMode, DecodeModes, DisconnectReason, EndReason, Error, ErrorKind, Event, EventStream,
+    Frame, FrameStream, Frames, GroupFrameStream, GroupKey, GroupStats, LOG_TARGET, Lagged,
+    ManualClock, NextAligned, NextAny, NextFrame, Notice, PixelFormat, ReconnectPolicy, Result,
+    Secret, SeqMap, SourceUrl, State, Stats, StopFuture, StopHandle, StreamGroup,
+    StreamGroupBuilder, StreamOptions, StreamProps, SuccessRule, SystemClock, Transport,
+    VideoStream, VideoStreamBuilder, WaitError, install_scrubbing_panic_hook, raw, redact_text,
 };
 
 #[cfg(feature = "image")]

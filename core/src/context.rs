@@ -1,6 +1,7 @@
 //! The capture thread's link to the stream: cancellation, deadlines, notices.
 
 use crate::clock::{Clock, after};
+use crate::decode_mode::{Gate, ModeSetting};
 use crate::error::{Error, ErrorKind, Result};
 use crate::event::Notice;
 use crate::waiting::WakerSlab;
@@ -20,11 +21,26 @@ pub struct CaptureContext {
     inner: Arc<ContextInner>,
 }
 
-/// What the backends of a stream's connections count about decoding.
+/// What the backends of a stream's connections count about decoding, and the stream's decode
+/// mode they follow.
 #[derive(Debug, Default)]
 pub(crate) struct DecodeCounters {
     pub(crate) errors: AtomicU64,
     pub(crate) skipped: AtomicU64,
+    /// Units the decode mode kept from the decoder.
+    pub(crate) units_skipped: AtomicU64,
+    /// Pictures decoded but neither converted nor published (`DecodeMode::MaxRate`).
+    pub(crate) not_converted: AtomicU64,
+    pub(crate) mode: ModeSetting,
+    /// When a unit or picture the decode mode left out last showed the camera alive: the
+    /// stall watchdog counts from it as from a frame.
+    alive: Mutex<Option<Instant>>,
+}
+
+impl DecodeCounters {
+    pub(crate) fn alive_at(&self) -> Option<Instant> {
+        *self.alive.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 struct ContextInner {
@@ -37,6 +53,11 @@ struct ContextInner {
     /// The stream's supervisor, woken by notices.
     supervisor: WakeSignal,
     decode: Arc<DecodeCounters>,
+    /// This connection's side of the decode mode.
+    gate: Mutex<Gate>,
+    /// The stall timeout once the connection streams: a unit the decode mode skips shows the
+    /// camera is alive as a frame does (nanoseconds; 0 before the first frame).
+    stall: AtomicU64,
     /// Notices not taken yet, and how many were merged or dropped meanwhile.
     notices: Mutex<(Vec<Notice>, u64)>,
     backend: &'static str,
@@ -72,6 +93,7 @@ impl CaptureContext {
         decode: Arc<DecodeCounters>,
     ) -> Self {
         let epoch = clock.now();
+        let gate = Mutex::new(Gate::new(decode.mode.get().1));
         CaptureContext {
             inner: Arc::new(ContextInner {
                 cancelled: AtomicBool::new(false),
@@ -81,6 +103,8 @@ impl CaptureContext {
                 wake: WakeSignal::new(),
                 supervisor,
                 decode,
+                gate,
+                stall: AtomicU64::new(0),
                 notices: Mutex::new((Vec::new(), 0)),
                 backend,
                 revision: Mutex::new((0, WakerSlab::default())),
@@ -244,6 +268,82 @@ impl CaptureContext {
     /// `frames_skipped`).
     pub fn report_frames_skipped(&self, n: u64) {
         self.inner.decode.skipped.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Before an access unit goes to the decoder: whether to decode it, under the stream's
+    /// [`DecodeMode`](crate::DecodeMode). `random_access`: a key frame (decoding can start
+    /// with it); `droppable`: no later picture depends on it (an H.264 unit whose slices all
+    /// have `nal_ref_idc` 0; `false` when unknown). A unit not to decode is counted
+    /// ([`Stats::units_skipped`](crate::Stats::units_skipped)) and keeps the stall deadline
+    /// away as a frame would: the camera is alive.
+    pub fn should_decode(&self, random_access: bool, droppable: bool) -> bool {
+        let now = self.inner.clock.now();
+        let setting = self.inner.decode.mode.get();
+        let decision = self
+            .inner
+            .gate
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .unit(setting, random_access, droppable, now);
+        if let Some(waited) = decision.applied {
+            self.notify(Notice::DecodeModeApplied {
+                mode: setting.0,
+                waited,
+            });
+        }
+        if !decision.decode {
+            self.inner
+                .decode
+                .units_skipped
+                .fetch_add(1, Ordering::Relaxed);
+            self.still_streaming(now);
+        }
+        decision.decode
+    }
+
+    /// After a picture is decoded, before it is converted: whether to convert and hand it
+    /// out ([`DecodeMode::MaxRate`](crate::DecodeMode::MaxRate) says no to pictures over the
+    /// rate; the backend then reads the next one). A picture not to convert is counted
+    /// ([`Stats::frames_not_converted`](crate::Stats::frames_not_converted)) and keeps the
+    /// stall deadline away.
+    pub fn should_convert(&self) -> bool {
+        let now = self.inner.clock.now();
+        let mode = self.inner.decode.mode.get().0;
+        let convert = self
+            .inner
+            .gate
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .picture(mode, now);
+        if !convert {
+            self.inner
+                .decode
+                .not_converted
+                .fetch_add(1, Ordering::Relaxed);
+            self.still_streaming(now);
+        }
+        convert
+    }
+
+    /// The deadline after a published frame: `stall` from `now`, and from every unit the
+    /// decode mode skips from now on.
+    pub(crate) fn streaming(&self, now: Instant, stall: Duration) {
+        let nanos = stall.as_nanos().clamp(1, u64::MAX as u128) as u64;
+        self.inner.stall.store(nanos, Ordering::Relaxed);
+        self.set_deadline_after(now, stall);
+    }
+
+    fn still_streaming(&self, now: Instant) {
+        *self
+            .inner
+            .decode
+            .alive
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(now);
+        let stall = self.inner.stall.load(Ordering::Relaxed);
+        if stall != 0 {
+            self.set_deadline_after(now, Duration::from_nanos(stall));
+        }
     }
 
     pub(crate) fn set_deadline_in(&self, from_now: Duration) {

@@ -7,6 +7,7 @@
 //! [`AnyBackend`]: https://docs.rs/rtsp-stream/latest/rtsp_stream/struct.AnyBackend.html
 
 use crate::camera_time::CameraTimeSource;
+use crate::decode_mode::DecodeModes;
 use crate::redact::SourceUrl;
 
 /// A backend's declaration of itself: returned by
@@ -133,6 +134,9 @@ pub struct Abilities {
     /// library offers no way (the backend's docs name the missing API); frames carry `None`,
     /// with no error.
     pub camera_time: Option<CameraTimeSource>,
+    /// The [`DecodeMode`](crate::DecodeMode)s it runs; another is an `Unsupported` error
+    /// from the setter.
+    pub decode_modes: DecodeModes,
 }
 
 impl Abilities {
@@ -150,6 +154,7 @@ impl Abilities {
         tls: TlsRule::Verifies,
         refuses_size_before_decoding: true,
         camera_time: Some(CameraTimeSource::SenderReports),
+        decode_modes: DecodeModes::ALL,
     };
 }
 

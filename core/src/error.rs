@@ -44,6 +44,9 @@ pub enum ErrorKind {
     TransportRefused,
     /// A configuration value is out of range (permanent).
     InvalidConfig,
+    /// An argument of a call is out of range or unknown (a rate that is not finite and above
+    /// 0, a key no camera has); the call changed nothing.
+    InvalidArgument,
     /// `start()` on a stream that is already running.
     AlreadyStarted,
     /// No backend is compiled in, or the one asked for by name is not.
@@ -85,6 +88,7 @@ impl ErrorKind {
             ErrorKind::DeviceBusy => "device busy",
             ErrorKind::TransportRefused => "transport refused",
             ErrorKind::InvalidConfig => "invalid configuration",
+            ErrorKind::InvalidArgument => "invalid argument",
             ErrorKind::AlreadyStarted => "already started",
             ErrorKind::BackendUnavailable => "backend unavailable",
             ErrorKind::Cancelled => "cancelled",

@@ -43,6 +43,15 @@ pub enum Notice {
     /// they are ignored, and frames carry no camera time until a usable one comes. Sent once
     /// per connection.
     SenderReportsIgnored,
+    /// A [`DecodeMode`](crate::DecodeMode) asked for took effect, `waited` after it was
+    /// asked for: at once for `KeyFrames`; for a switch to `All` (or `MaxRate`) after
+    /// `KeyFrames`, at the next key frame, which the pictures after it need.
+    DecodeModeApplied {
+        /// The mode now in effect.
+        mode: crate::DecodeMode,
+        /// How long after the switch it took effect.
+        waited: Duration,
+    },
 }
 
 /// Why an announced connection (one that sent [`Event::Connected`]) dropped. The ends of the
@@ -153,6 +162,7 @@ impl Event {
             Event::Notice(Notice::Lagged { .. }) => "lagged",
             Event::Notice(Notice::ClockStep { .. }) => "clock_step",
             Event::Notice(Notice::SenderReportsIgnored) => "sender_reports_ignored",
+            Event::Notice(Notice::DecodeModeApplied { .. }) => "decode_mode_applied",
             Event::EndOfStream => "end_of_stream",
             Event::Stopped => "stopped",
         }

@@ -83,6 +83,11 @@ pub struct StreamOptions {
     /// 64 in all): memory per camera grows by that many frames (a 1080p BGR frame is 6.2 MB;
     /// 500 ms at 15 fps holds 8).
     pub aligned_history: Duration,
+    /// What the stream decodes of what its camera sends (default
+    /// [`DecodeMode::All`](crate::DecodeMode::All)); switch it at run time with
+    /// [`VideoStream::set_decode_mode`](crate::VideoStream::set_decode_mode). A mode the
+    /// backend cannot run is the error `build()` returns.
+    pub decode_mode: crate::DecodeMode,
 }
 
 impl Default for StreamOptions {
@@ -109,6 +114,7 @@ impl Default for StreamOptions {
             allow_unverified_tls: false,
             clock_step_threshold: Duration::from_millis(100),
             aligned_history: Duration::ZERO,
+            decode_mode: crate::DecodeMode::All,
         }
     }
 }

@@ -36,6 +36,9 @@ pub use crate::description::{Abilities, Description, Limit, LimitKind, TlsRule};
 pub use crate::error::BackendError;
 pub use crate::frame::FrameSink;
 pub use crate::memory::StreamMemory;
+pub use crate::nal::{
+    annex_b_units, h264_unit_is_droppable, h264_units_are_droppable, length_prefixed_units,
+};
 pub use crate::pacer::FilePacer;
 pub use crate::quote::{QUOTE_LIMIT, one_line};
 pub use crate::redact::redact_everywhere;

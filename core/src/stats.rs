@@ -89,6 +89,15 @@ pub struct Stats {
     /// Frames not delivered because their data was incomplete: after a loss (a packet missing
     /// over UDP), until the next key frame.
     pub frames_skipped: u64,
+    /// Access units the [`DecodeMode`](crate::DecodeMode) kept from the decoder (every unit
+    /// but the key frames under `KeyFrames`; non-reference pictures over the rate under
+    /// `MaxRate`; the units before the next key frame after a switch back to `All`).
+    pub units_skipped: u64,
+    /// Pictures decoded but neither converted nor published because they came over
+    /// [`DecodeMode::MaxRate`](crate::DecodeMode::MaxRate)'s rate.
+    pub frames_not_converted: u64,
+    /// The decode mode in effect (as last set).
+    pub decode_mode: crate::DecodeMode,
     /// Reconnection attempts made (every attempt after the first of each run).
     pub reconnects: u64,
     /// The camera's clock against ours, in seconds: the median, over the newest frames with a

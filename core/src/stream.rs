@@ -2,6 +2,7 @@
 
 use crate::backend::CaptureBackend;
 use crate::clock::{Clock, SystemClock};
+use crate::decode_mode::DecodeMode;
 use crate::error::Error;
 use crate::event::Event;
 use crate::frame::{Frame, PixelFormat, StreamProps};
@@ -308,6 +309,12 @@ impl<B: CaptureBackend> VideoStreamBuilder<B> {
             Ok(config) => (config, None),
             Err(error) => (self.config, Some(error)),
         };
+        if unusable.is_none() {
+            B::describe(&config)
+                .abilities
+                .decode_modes
+                .allow(options.decode_mode, B::name(&config))?;
+        }
         let request = OpenRequest::new(self.source, self.credentials, options);
         let shared = Arc::new(Shared::new(
             request,
@@ -322,6 +329,14 @@ impl<B: CaptureBackend> VideoStreamBuilder<B> {
             unusable,
             _backend: PhantomData,
         })
+    }
+
+    /// What the stream decodes of what its camera sends (default [`DecodeMode::All`]; see
+    /// [`DecodeMode`]). A mode the backend cannot run, or a rate that is not finite and above
+    /// 0, is the error [`build`](Self::build) returns.
+    pub fn decode_mode(mut self, mode: DecodeMode) -> Self {
+        self.options.decode_mode = mode;
+        self
     }
 
     /// Builds and starts the stream.
@@ -424,6 +439,24 @@ impl<B: CaptureBackend> VideoStream<B> {
             return Err(error.clone());
         }
         self.core.start::<B>(self.config.clone())
+    }
+
+    /// Switches what the stream decodes, at run time, for this connection and the next ones
+    /// (see [`DecodeMode`]). `KeyFrames` applies at the next unit; a switch back to `All`
+    /// at the next key frame, reported by
+    /// [`Notice::DecodeModeApplied`](crate::Notice::DecodeModeApplied) with the wait. Never
+    /// blocks. Errors: [`ErrorKind::Unsupported`](crate::ErrorKind::Unsupported) for a mode
+    /// the backend cannot run (the mode in effect stays),
+    /// [`ErrorKind::InvalidArgument`](crate::ErrorKind::InvalidArgument) for a rate that is
+    /// not finite and above 0.
+    pub fn set_decode_mode(&self, mode: DecodeMode) -> Result<(), Error> {
+        let mode = B::describe(&self.config)
+            .abilities
+            .decode_modes
+            .allow(mode, B::name(&self.config))?;
+        let shared = &self.core.shared;
+        shared.counters.decode.mode.set(mode, shared.clock.now());
+        Ok(())
     }
 
     /// Stops the worker and returns within `stop_timeout`, in every state; see

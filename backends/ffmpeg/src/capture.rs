@@ -7,7 +7,7 @@ use ffmpeg_next::util::error::EAGAIN;
 use ffmpeg_next::{Packet, Rational, codec, ffi, format, frame, media};
 use rtsp_stream_core::raw::{
     Capture, CaptureContext, FilePacer, FrameSink, ReadStatus, codec_name, fps_of_ratio,
-    pts_of_ticks,
+    h264_unit_is_droppable, pts_of_ticks,
 };
 use rtsp_stream_core::{
     CameraTime, CameraTimeSource, Notice, PixelFormat, Result, StreamProps, Transport,
@@ -42,6 +42,9 @@ pub struct FfmpegCapture {
     /// RTCP sender report), and whether an unusable one was already reported.
     first_report: Option<Instant>,
     reported_unusable: bool,
+    /// The packets are H.264 in Annex B (RTSP, raw streams; not MP4's length-prefixed
+    /// units), whose non-reference pictures a decode mode may leave out.
+    h264_annex_b: bool,
 }
 
 /// 2000-01-01 in seconds since the Unix epoch: an earlier camera time is a clock never set.
@@ -73,6 +76,14 @@ impl FfmpegCapture {
         let fps = [stream.avg_frame_rate(), stream.rate()]
             .into_iter()
             .find_map(|r| fps_of_ratio(r.numerator().into(), r.denominator().into()));
+        // SAFETY: plain fields of the stream's codec parameters; `extradata` holds
+        // `extradata_size` bytes when not null.
+        let h264_annex_b = stream.parameters().id() == codec::Id::H264
+            && unsafe {
+                let par = &*stream.parameters().as_ptr();
+                // An `avcC` record starts with its version, 1; Annex B with a start code.
+                par.extradata.is_null() || par.extradata_size < 1 || *par.extradata != 1
+            };
         let mut context = codec::context::Context::from_parameters(stream.parameters())
             .map_err(|e| FfmpegError::av("reading codec parameters", e, network))?;
         context.set_threading(codec::threading::Config {
@@ -119,6 +130,7 @@ impl FfmpegCapture {
             loop_files: config.loop_files && !network,
             first_report: None,
             reported_unusable: false,
+            h264_annex_b,
         })
     }
 
@@ -190,6 +202,11 @@ impl FfmpegCapture {
                 self.decoder.flush();
                 self.waiting_for_key = true;
                 self.after_damage = true;
+                continue;
+            }
+            let droppable =
+                self.h264_annex_b && h264_unit_is_droppable(self.packet.data().unwrap_or_default());
+            if !ctx.should_decode(self.packet.is_key(), droppable) {
                 continue;
             }
             let sent = self.decoder.send_packet(&self.packet);
@@ -370,22 +387,28 @@ fn refused() -> Result<(), FfmpegError> {
 
 impl Capture for FfmpegCapture {
     fn read(&mut self, sink: &mut FrameSink<'_>, ctx: &CaptureContext) -> Result<ReadStatus> {
-        if self.next_frame(ctx)?.is_none() {
-            return Ok(ReadStatus::EndOfStream);
-        }
-        if self.fps.is_none() {
-            // RTSP is opened without probing, so the stream has no rate until the decoder
-            // has read one from the bitstream (H.264/H.265 timing info), as GStreamer's
-            // parser does: the nominal rate, whichever backend reads the stream.
-            self.fps = self
-                .decoder
-                .frame_rate()
-                .and_then(|r| fps_of_ratio(r.numerator().into(), r.denominator().into()));
-        }
-        let pts = self.pts();
-        if let Some(pace) = &mut self.pace {
-            pace.wait(pts, ctx)?;
-        }
+        let pts = loop {
+            if self.next_frame(ctx)?.is_none() {
+                return Ok(ReadStatus::EndOfStream);
+            }
+            if self.fps.is_none() {
+                // RTSP is opened without probing, so the stream has no rate until the decoder
+                // has read one from the bitstream (H.264/H.265 timing info), as GStreamer's
+                // parser does: the nominal rate, whichever backend reads the stream.
+                self.fps = self
+                    .decoder
+                    .frame_rate()
+                    .and_then(|r| fps_of_ratio(r.numerator().into(), r.denominator().into()));
+            }
+            let pts = self.pts();
+            if let Some(pace) = &mut self.pace {
+                pace.wait(pts, ctx)?;
+            }
+            // A picture over the decode mode's rate is left unconverted.
+            if ctx.should_convert() {
+                break pts;
+            }
+        };
         self.convert(sink)?;
         sink.set_pts(pts);
         sink.set_camera_time(self.camera_time(pts, ctx));

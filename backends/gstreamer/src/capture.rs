@@ -431,6 +431,10 @@ impl Capture for GstreamerCapture {
                 };
             }
             if let Some(sample) = self.built.appsink.try_pull_sample(self.slice(ctx)) {
+                // A picture over the decode mode's rate is left unconverted.
+                if !ctx.should_convert() {
+                    continue;
+                }
                 self.deliver(&sample, sink, ctx)?;
                 return Ok(ReadStatus::Frame);
             }

@@ -10,7 +10,7 @@ use gstreamer as gst;
 use rtsp_stream_core::raw::{
     Abilities, CaptureContext, Description, Limit, LimitKind, OpenRequest, open_with_transport,
 };
-use rtsp_stream_core::{CameraTimeSource, CaptureBackend, Result};
+use rtsp_stream_core::{CameraTimeSource, CaptureBackend, DecodeModes, Result};
 
 /// The reordering the conformance suite's camera applies: a jitter buffer shorter than this
 /// drops what arrives late.
@@ -40,6 +40,12 @@ impl CaptureBackend for GstreamerBackend {
                 // videoconvert rounds its own way: 4 levels off one bar, measured.
                 colour_tolerance: if cfg.core_conversion { 3 } else { 5 },
                 camera_time: Some(CameraTimeSource::SenderReports),
+                // A pipeline of the application's own has its decoder in place before the
+                // capture can gate its input: only its pictures' conversion is skipped.
+                decode_modes: DecodeModes {
+                    key_frames: cfg.pipeline.is_none(),
+                    max_rate: true,
+                },
                 ..Abilities::ALL
             },
             limits: if cfg.latency < REORDER_WINDOW {
@@ -64,9 +70,9 @@ impl CaptureBackend for GstreamerBackend {
         let network = req.source().is_network();
         open_with_transport(req, ctx, |transport| {
             let built = match (&cfg.pipeline, transport) {
-                (Some(description), _) => pipeline::custom(cfg, req, description)?,
-                (None, Some(transport)) => pipeline::rtsp(cfg, req, transport)?,
-                (None, None) => pipeline::uri(cfg, req, network)?,
+                (Some(description), _) => pipeline::custom(cfg, req, description, ctx)?,
+                (None, Some(transport)) => pipeline::rtsp(cfg, req, transport, ctx)?,
+                (None, None) => pipeline::uri(cfg, req, network, ctx)?,
             };
             // Only rtspsrc's own open needs ending from outside (see `sockets`).
             let watch = (cfg.pipeline.is_none() && transport.is_some())

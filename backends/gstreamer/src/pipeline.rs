@@ -8,7 +8,10 @@ use crate::error::GstError;
 use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
-use rtsp_stream_core::raw::{OpenRequest, codec_name};
+use rtsp_stream_core::raw::{
+    CaptureContext, OpenRequest, codec_name, h264_unit_is_droppable, h264_units_are_droppable,
+    length_prefixed_units,
+};
 use rtsp_stream_core::{PixelFormat, Transport};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -74,8 +77,9 @@ fn configure_appsink(
 /// One decoding thread and no concealed frames for libav decoders, wherever decodebin puts
 /// them; and every decoder's input caps checked against the stream's picture size limit
 /// before the decoder sees them (and allocates for them).
-fn tune_decoders(bin: &gst::Bin, threads: u32, guard: &SizeGuard) {
+fn tune_decoders(bin: &gst::Bin, threads: u32, guard: &SizeGuard, ctx: &CaptureContext) {
     let guard = guard.clone();
+    let ctx = ctx.clone();
     bin.connect_deep_element_added(move |_, _, element| {
         guarded((), || {
             let Some(factory) = element.factory() else {
@@ -103,9 +107,51 @@ fn tune_decoders(bin: &gst::Bin, threads: u32, guard: &SizeGuard) {
             let decoder = klass.is_some_and(|k| k.contains("Decoder"));
             if decoder && let Some(sink) = element.static_pad("sink") {
                 guard.watch(&sink);
+                gate_decoder_input(&sink, ctx.clone());
             }
         })
     });
+}
+
+/// The stream's decode mode at a decoder's input: the units it leaves out never reach the
+/// decoder (the parser in front marks delta units; non-reference H.264 pictures are read
+/// from the units themselves).
+fn gate_decoder_input(sink: &gst::Pad, ctx: CaptureContext) {
+    sink.add_probe(gst::PadProbeType::BUFFER, move |pad, info| {
+        let decode = guarded(true, || {
+            let Some(gst::PadProbeData::Buffer(buffer)) = &info.data else {
+                return true;
+            };
+            let key = !buffer.flags().contains(gst::BufferFlags::DELTA_UNIT);
+            let droppable =
+                buffer.flags().contains(gst::BufferFlags::DROPPABLE) || h264_droppable(pad, buffer);
+            ctx.should_decode(key, droppable)
+        });
+        if decode {
+            gst::PadProbeReturn::Ok
+        } else {
+            gst::PadProbeReturn::Drop
+        }
+    });
+}
+
+/// Whether `buffer`, an H.264 access unit as the pad's caps frame it, holds a non-reference
+/// picture only.
+fn h264_droppable(pad: &gst::Pad, buffer: &gst::BufferRef) -> bool {
+    let Some(caps) = pad.current_caps() else {
+        return false;
+    };
+    let Some(s) = caps.structure(0).filter(|s| s.name() == "video/x-h264") else {
+        return false;
+    };
+    let Ok(map) = buffer.map_readable() else {
+        return false;
+    };
+    match s.get::<&str>("stream-format") {
+        // h264parse writes 4-byte lengths.
+        Ok("avc" | "avc3") => h264_units_are_droppable(length_prefixed_units(&map, 4)),
+        _ => h264_unit_is_droppable(&map),
+    }
 }
 
 /// The stream's picture size limit at the decoders' inputs: caps that declare a larger picture
@@ -205,6 +251,7 @@ pub(crate) fn rtsp(
     config: &GstreamerConfig,
     request: &OpenRequest,
     transport: Transport,
+    ctx: &CaptureContext,
 ) -> Result<Built, GstError> {
     let pipeline = gst::Pipeline::new();
     let src = make("rtspsrc")?;
@@ -283,6 +330,7 @@ pub(crate) fn rtsp(
             .expect("decodebin is a bin"),
         config.decoder_threads,
         &size_guard,
+        ctx,
     );
     // A camera that changes its SSRC mid-stream gets a second pad from rtspsrc (rtpbin
     // demultiplexes by SSRC); the funnel takes every pad of the video stream, so the pictures
@@ -376,6 +424,7 @@ pub(crate) fn uri(
     config: &GstreamerConfig,
     request: &OpenRequest,
     network: bool,
+    ctx: &CaptureContext,
 ) -> Result<Built, GstError> {
     // Credentials never go inside the URI (GStreamer's own log lines print it): the source
     // element gets them as `user-id`/`user-pw` when uridecodebin makes it.
@@ -399,6 +448,7 @@ pub(crate) fn uri(
             .expect("uridecodebin is a bin"),
         config.decoder_threads,
         &size_guard,
+        ctx,
     );
     if let Some(credentials) = request.credentials() {
         decode.connect("source-setup", false, move |values| {
@@ -432,6 +482,7 @@ pub(crate) fn custom(
     config: &GstreamerConfig,
     request: &OpenRequest,
     description: &str,
+    ctx: &CaptureContext,
 ) -> Result<Built, GstError> {
     let element = gst::parse::launch(description).map_err(|e| GstError::Pipeline(e.to_string()))?;
     let pipeline = match element.downcast::<gst::Pipeline>() {
@@ -464,7 +515,12 @@ pub(crate) fn custom(
         }
     }
     let size_guard = SizeGuard::new(request.options().max_frame_pixels);
-    tune_decoders(pipeline.upcast_ref(), config.decoder_threads, &size_guard);
+    tune_decoders(
+        pipeline.upcast_ref(),
+        config.decoder_threads,
+        &size_guard,
+        ctx,
+    );
     // A pipeline of the application's own counts as open once it plays; what it was offered
     // is unknown, so a refused setup in it is not taken for a refused transport.
     let opened = Arc::new(Mutex::new(Some(None)));

@@ -72,7 +72,7 @@ impl OpencvCapture {
         let at = buffer.as_ptr();
         let mut flat = Mat::new_rows_cols_with_data_mut::<u8>(h as i32, w as i32 * 3, buffer)?;
         let mut bgr = flat.reshape_mut(3, h as i32)?;
-        let ok = self.cap.read(&mut bgr)?;
+        let ok = self.cap.retrieve(&mut bgr, 0)?;
         if !ok || bgr.data() == at {
             return Ok(Some(ok));
         }
@@ -124,11 +124,21 @@ impl OpencvCapture {
         if direct && let Some(ok) = self.read_in_place(sink)? {
             return Ok(ok);
         }
-        if !direct && !self.cap.read(&mut self.scratch)? {
+        if !direct && !self.cap.retrieve(&mut self.scratch, 0)? {
             return Ok(false);
         }
         self.convert_scratch(sink)?;
         Ok(true)
+    }
+}
+
+impl OpencvCapture {
+    /// OpenCV's position of the frame just grabbed (`CAP_PROP_POS_MSEC`, 0 when unknown).
+    fn position(&self) -> Option<std::time::Duration> {
+        let position = self.cap.get(videoio::CAP_PROP_POS_MSEC).unwrap_or(0.0);
+        (position > 0.0)
+            .then(|| pts_of_seconds(position / 1000.0))
+            .flatten()
     }
 }
 
@@ -145,12 +155,29 @@ fn fourcc_codec(fourcc: f64) -> Option<String> {
 
 impl Capture for OpencvCapture {
     fn read(&mut self, sink: &mut FrameSink<'_>, ctx: &CaptureContext) -> Result<ReadStatus> {
-        ctx.checkpoint("reading")?;
+        // `read` is `grab` (decode) and `retrieve` (convert): a picture over the decode
+        // mode's rate is grabbed and not retrieved.
+        let live = self.live;
+        let ended = || match live {
+            true => Err(OcvError::ReadFailed.into()),
+            false => Ok(ReadStatus::EndOfStream),
+        };
+        loop {
+            ctx.checkpoint("reading")?;
+            if !self.cap.grab().map_err(OcvError::OpenCv)? {
+                return ended();
+            }
+            if ctx.should_convert() {
+                break;
+            }
+            // A file left unconverted still plays at its own rate.
+            let pts = self.position();
+            if let Some(pace) = &mut self.pace {
+                pace.wait(pts, ctx)?;
+            }
+        }
         if !self.read_frame(sink)? {
-            return match self.live {
-                true => Err(OcvError::ReadFailed.into()),
-                false => Ok(ReadStatus::EndOfStream),
-            };
+            return ended();
         }
         // OpenCV 4.6 keeps converting into the picture size it opened with when a stream's
         // size changes inside its session (its Mat and its width property stay as they were):
@@ -166,11 +193,7 @@ impl Capture for OpencvCapture {
             Some(seen) if reinits != seen => return Err(OcvError::PictureSizeChanged.into()),
             _ => {}
         }
-        // OpenCV's position of the frame just read, in milliseconds (0 when unknown).
-        let position = self.cap.get(videoio::CAP_PROP_POS_MSEC).unwrap_or(0.0);
-        let pts = (position > 0.0)
-            .then(|| pts_of_seconds(position / 1000.0))
-            .flatten();
+        let pts = self.position();
         sink.set_pts(pts);
         if let Some(pace) = &mut self.pace {
             pace.wait(pts, ctx)?;

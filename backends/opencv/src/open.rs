@@ -11,7 +11,7 @@ use rtsp_stream_core::raw::{
     Abilities, CaptureContext, Description, Limit, LimitKind, OpenRequest, TlsRule,
     refuse_unverifiable_tls,
 };
-use rtsp_stream_core::{CaptureBackend, Result, Transport};
+use rtsp_stream_core::{CaptureBackend, DecodeModes, Result, Transport};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
@@ -86,6 +86,12 @@ impl CaptureBackend for OpencvBackend {
                 // VideoCapture offers no sender report and no FFmpeg `start_time_realtime` (no
                 // property reads it): frames carry no camera time.
                 camera_time: None,
+                // VideoCapture decodes every packet it reads (no way to hand it only key
+                // frames); `grab` without `retrieve` leaves a picture unconverted.
+                decode_modes: DecodeModes {
+                    key_frames: false,
+                    max_rate: true,
+                },
                 ..Abilities::ALL
             },
             limits: &[

@@ -10,6 +10,7 @@ use retina::client::{Demuxed, SessionGroup};
 use retina::codec::{CodecItem, ParametersRef, VideoFrame, VideoParametersCodec};
 use rtsp_stream_core::raw::{
     Capture, CaptureContext, FrameSink, ReadStatus, SenderReportClock, SenderReportOutcome,
+    h264_unit_is_droppable,
 };
 use rtsp_stream_core::{CameraTimeSource, Notice, PixelFormat, Result, StreamProps, Transport};
 use std::cmp::Reverse;
@@ -209,6 +210,10 @@ impl RetinaCapture {
             }
             self.waiting_for_key = false;
             self.after_damage = false;
+            let droppable = self.codec == VideoCodec::H264 && h264_unit_is_droppable(unit.data());
+            if !ctx.should_decode(key, droppable) {
+                continue;
+            }
             if let Ok(pts) = Duration::try_from_secs_f64(unit.timestamp().elapsed_secs()) {
                 if self.pending_pts.len() >= MAX_PENDING {
                     self.pending_pts.clear();
@@ -216,7 +221,7 @@ impl RetinaCapture {
                 let rtp = unit.timestamp().timestamp() as u32;
                 self.pending_pts.push(Reverse((pts, key, rtp)));
             }
-            match self.decoder.decode(unit.data(), self.colour, sink)? {
+            match self.decoder.decode(unit.data(), self.colour, sink, ctx)? {
                 Decoded::Picture { width, height } => {
                     self.size = (width, height);
                     self.pixel_format = Some(sink.pixel_format());
@@ -228,6 +233,10 @@ impl RetinaCapture {
                     sink.set_camera_time(self.camera_clock.camera_time(rtp, Instant::now()));
                     sink.set_key_frame(picture_key);
                     return Ok(ReadStatus::Frame);
+                }
+                // The picture took its time stamp with it.
+                Decoded::NotConverted => {
+                    self.pending_pts.pop();
                 }
                 Decoded::Nothing => {}
                 Decoded::Damaged(why) => {

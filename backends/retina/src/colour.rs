@@ -3,7 +3,7 @@
 
 use h264_reader::nal::sps::SeqParameterSet;
 use h264_reader::nal::{Nal, RefNal};
-use rtsp_stream_core::raw::{YuvMatrix, YuvRange};
+use rtsp_stream_core::raw::{YuvMatrix, YuvRange, annex_b_units};
 
 /// The range and matrix of a stream, as its SPS declares them; limited range and no matrix
 /// (the core's rule by height) where it says nothing.
@@ -73,27 +73,4 @@ pub(crate) fn declared_size(unit: &[u8]) -> Option<(u32, u32)> {
             sps.pixel_dimensions().ok()
         })
         .max_by_key(|&(w, h)| u64::from(w) * u64::from(h))
-}
-
-/// The NAL units of an Annex B access unit, without start codes.
-fn annex_b_units(data: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let mut rest = data;
-    std::iter::from_fn(move || {
-        loop {
-            let start = rest.windows(3).position(|w| w == [0, 0, 1])? + 3;
-            rest = &rest[start..];
-            let end = rest
-                .windows(3)
-                .position(|w| w == [0, 0, 1])
-                .unwrap_or(rest.len());
-            let mut nal = &rest[..end];
-            while nal.last() == Some(&0) {
-                nal = &nal[..nal.len() - 1];
-            }
-            rest = &rest[end..];
-            if !nal.is_empty() {
-                return Some(nal);
-            }
-        }
-    })
 }

@@ -22,6 +22,11 @@ impl Capture for WebcamCapture {
             // timeout); the stream's watchdog and stop() do not wait for it.
             let frame = self.stream.frame()?;
             ctx.checkpoint("decoding a frame")?;
+            // Every picture of a local camera stands alone (MJPEG, YUYV, NV12): each is a key
+            // frame, and one over the decode mode's rate is neither decoded nor converted.
+            if !(ctx.should_decode(true, true) && ctx.should_convert()) {
+                continue;
+            }
             match decode(&frame.data, frame.mode, sink, &mut self.scratch) {
                 Ok(()) => {
                     self.props.width = frame.mode.width;

@@ -35,6 +35,8 @@ impl CaptureBackend for WebcamBackend {
                 // A local camera sends no sender reports, and nokhwa hands out no driver time
                 // stamp of the capture: frames carry no camera time.
                 camera_time: None,
+                // Decode modes: every picture stands alone, so `KeyFrames` decodes them all
+                // and `MaxRate` leaves those over the rate undecoded.
                 ..Abilities::ALL
             },
             limits: &[],

@@ -258,6 +258,23 @@ impl<K: GroupKey, B: CaptureBackend> StreamGroup<K, B> {
             .map(|c| Arc::clone(&c.stream))
     }
 
+    /// Switches what the camera under `key` decodes (see
+    /// [`VideoStream::set_decode_mode`]): a dashboard reads most cameras as
+    /// [`DecodeMode::KeyFrames`](crate::DecodeMode::KeyFrames) and the one it shows in full as
+    /// `All`. An unknown key is an [`ErrorKind::InvalidArgument`](crate::ErrorKind) error.
+    pub fn set_decode_mode(&self, key: &K, mode: crate::DecodeMode) -> Result<(), Error> {
+        let stream = self.stream(key).ok_or_else(|| {
+            Error::core(
+                crate::ErrorKind::InvalidArgument,
+                format!(
+                    "no camera under the key {}",
+                    crate::raw::one_line(&key.to_string())
+                ),
+            )
+        })?;
+        stream.set_decode_mode(mode)
+    }
+
     /// The keys, in the order the cameras were added.
     pub fn keys(&self) -> Vec<K> {
         self.read_lock().iter().map(|c| c.key.clone()).collect()

@@ -357,6 +357,11 @@ pub struct MockConfig {
     pub script: MockScript,
     /// Colour of every frame as blue, green, red.
     pub bgr: [u8; 3],
+    /// Every this many units of a connection, the first a key frame (default 1: all are).
+    pub key_frame_interval: u64,
+    /// The units between key frames run P B B P B B …, the B-frames droppable (default
+    /// false: every unit is a reference picture), for tests of the decode modes.
+    pub b_frames: bool,
 }
 
 impl Default for MockConfig {
@@ -371,6 +376,8 @@ impl MockConfig {
         MockConfig {
             script,
             bgr: [40, 120, 200],
+            key_frame_interval: 1,
+            b_frames: false,
         }
     }
 }
@@ -385,7 +392,10 @@ pub struct MockCapture {
     script: MockScript,
     props: StreamProps,
     bgr: [u8; 3],
-    frames_made: u64,
+    key_frame_interval: u64,
+    b_frames: bool,
+    /// Units this connection's script has delivered, decoded or not.
+    units: u64,
     /// The source with its credentials, for `Panic` messages.
     url: String,
 }
@@ -414,7 +424,9 @@ impl CaptureBackend for MockBackend {
                     ..props
                 },
                 bgr: config.bgr,
-                frames_made: 0,
+                key_frame_interval: config.key_frame_interval.max(1),
+                b_frames: config.b_frames,
+                units: 0,
                 url: request.url_with_credentials(),
             }),
             // Echoes the URL with its password, as real decoders do, so that tests prove the
@@ -449,7 +461,15 @@ impl Capture for MockCapture {
                     if !interval.is_zero() && !ctx.sleep(interval) {
                         return Err(ctx.interrupted_error("reading"));
                     }
+                    self.units += 1;
+                    let at = (self.units - 1) % self.key_frame_interval;
+                    let key = at == 0;
+                    let droppable = self.b_frames && !at.is_multiple_of(3);
+                    if !ctx.should_decode(key, droppable) || !ctx.should_convert() {
+                        continue;
+                    }
                     self.fill(sink)?;
+                    sink.set_key_frame(key);
                     return Ok(ReadStatus::Frame);
                 }
                 Some(MockStep::ReadError(kind)) => {
@@ -491,9 +511,9 @@ impl Capture for MockCapture {
 
 impl MockCapture {
     /// Fills the frame with the configured colour, and its last 8 bytes with the number of
-    /// frames this connection has made (little-endian), so tests can tell frames apart.
+    /// the unit it is of this connection (little-endian, from 1), so tests can tell frames
+    /// apart (with every unit decoded, the number of frames this connection has made).
     fn fill(&mut self, sink: &mut FrameSink<'_>) -> Result<()> {
-        self.frames_made += 1;
         let [b, g, r] = self.bgr;
         let format = sink.pixel_format();
         let buf = sink.buffer(self.props.width, self.props.height)?;
@@ -507,7 +527,7 @@ impl MockCapture {
         }
         if buf.len() >= 8 {
             let at = buf.len() - 8;
-            buf[at..].copy_from_slice(&self.frames_made.to_le_bytes());
+            buf[at..].copy_from_slice(&self.units.to_le_bytes());
         }
         Ok(())
     }

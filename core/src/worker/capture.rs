@@ -279,7 +279,7 @@ impl<B: CaptureBackend> Connection<'_, B> {
         {
             shared.history.push(newest);
         }
-        ctx.set_deadline_after(now, opts.stall_timeout);
+        ctx.streaming(now, opts.stall_timeout);
         match (self.size, &new_props) {
             (None, Some(props)) => link.post(Message::FirstFrame(props.clone())),
             (Some(_), Some(props)) => link.post(Message::Resized(props.clone())),

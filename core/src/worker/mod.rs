@@ -127,6 +127,10 @@ impl Shared {
             None => request.source().to_string(),
         };
         let counters = Counters::new(clock.now());
+        counters
+            .decode
+            .mode
+            .set(request.options.decode_mode, clock.now());
         let opts = &request.options;
         // The history holds its frames: the pool grows by what it spans at 30 fps.
         let held = (opts.aligned_history.as_secs_f64() * 30.0).ceil() as usize;
@@ -227,6 +231,9 @@ impl Shared {
             measured_fps: c.measured_fps(now),
             decode_errors: Counters::get(&c.decode.errors),
             frames_skipped: Counters::get(&c.decode.skipped),
+            units_skipped: Counters::get(&c.decode.units_skipped),
+            frames_not_converted: Counters::get(&c.decode.not_converted),
+            decode_mode: c.decode.mode.get().0,
             reconnects: Counters::get(&c.reconnects),
             camera_clock_offset: c.camera_clock_offset(),
             aligned_history: self.history.held(),

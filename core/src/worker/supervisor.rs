@@ -198,14 +198,14 @@ impl<B: CaptureBackend> Supervisor<B> {
     }
 
     /// The one place a phase's deadline is computed; streaming is watched from the newest
-    /// frame on.
+    /// frame on, or the newest unit a decode mode left out (the camera is alive).
     fn deadline(&self, progress: &Progress, opts: &StreamOptions) -> (Instant, &str, Duration) {
         let (limit, what) = progress.phase.limit(opts);
+        let counters = &self.shared.counters;
         let from = match progress.phase {
-            Phase::Streaming => self
-                .shared
-                .counters
+            Phase::Streaming => counters
                 .last_frame_at()
+                .max(counters.decode.alive_at())
                 .unwrap_or(progress.phase_started),
             _ => progress.phase_started,
         };

@@ -83,6 +83,18 @@ macro_rules! world_tests {
             camera_time_offset, camera_time_drift, camera_time_step, camera_time_without_a_clock,
             aligned_group,
         );
+        $crate::world_tests!(@decode_modes $backend, $config,
+            decode_key_frames_then_all, decode_max_rate,
+        );
+    };
+    (@decode_modes $backend:ty, $config:expr, $($scenario:ident,)*) => {
+        $(
+            #[test]
+            fn $scenario() {
+                let _turn = $crate::conformance::world::turn::<$backend>(&$config);
+                $crate::conformance::decode_modes::$scenario::<$backend>(&$config);
+            }
+        )*
     };
     (@camera_time $backend:ty, $config:expr, $($scenario:ident,)*) => {
         $(

@@ -9,7 +9,9 @@ use ffmpeg_next::format::Pixel;
 use ffmpeg_next::util::color;
 use ffmpeg_next::util::error::EAGAIN;
 use ffmpeg_next::{Packet, codec, frame};
-use rtsp_stream_core::raw::{FrameSink, Plane, YuvLayout, YuvMatrix, YuvPicture, YuvRange};
+use rtsp_stream_core::raw::{
+    CaptureContext, FrameSink, Plane, YuvLayout, YuvMatrix, YuvPicture, YuvRange,
+};
 
 pub(crate) struct Libav {
     decoder: codec::decoder::Video,
@@ -62,6 +64,7 @@ impl Libav {
         unit: &[u8],
         colour: Colour,
         sink: &mut FrameSink<'_>,
+        ctx: &CaptureContext,
     ) -> Result<Decoded, RetinaError> {
         match self.decoder.send_packet(&Packet::copy(unit)) {
             Ok(()) | Err(ffmpeg_next::Error::Other { errno: EAGAIN }) => {}
@@ -74,6 +77,9 @@ impl Libav {
         }
         if self.picture.is_corrupt() {
             return Ok(Decoded::Damaged("a corrupt picture".into()));
+        }
+        if !ctx.should_convert() {
+            return Ok(Decoded::NotConverted);
         }
         self.convert(colour, sink)
     }

@@ -9,12 +9,14 @@ use crate::RetinaDecoder;
 use crate::codec::VideoCodec;
 use crate::colour::Colour;
 use crate::error::RetinaError;
-use rtsp_stream_core::raw::FrameSink;
+use rtsp_stream_core::raw::{CaptureContext, FrameSink};
 
 /// What one access unit gave.
 pub(crate) enum Decoded {
     /// A picture, written into the sink.
     Picture { width: u32, height: u32 },
+    /// A picture the decode mode does not publish (over `MaxRate`): decoded, not converted.
+    NotConverted,
     /// Nothing yet (the decoder needs more, e.g. parameter sets alone).
     Nothing,
     /// The access unit could not be decoded: skip to the next key frame.
@@ -57,18 +59,19 @@ impl Decoder {
     }
 
     /// Decodes one complete access unit (Annex B, parameter sets before each key frame) into
-    /// `sink`. `colour` is what the stream's parameters declare, for a decoder that does not
-    /// say.
+    /// `sink`, if `ctx` says to convert it (its decode mode). `colour` is what the stream's
+    /// parameters declare, for a decoder that does not say.
     pub(crate) fn decode(
         &mut self,
         unit: &[u8],
         colour: Colour,
         sink: &mut FrameSink<'_>,
+        ctx: &CaptureContext,
     ) -> Result<Decoded, RetinaError> {
         match self {
-            Decoder::OpenH264(d) => d.decode(unit, colour, sink),
+            Decoder::OpenH264(d) => d.decode(unit, colour, sink, ctx),
             #[cfg(feature = "ffmpeg")]
-            Decoder::Libav(d) => d.decode(unit, colour, sink),
+            Decoder::Libav(d) => d.decode(unit, colour, sink, ctx),
         }
     }
 }

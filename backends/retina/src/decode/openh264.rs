@@ -6,7 +6,7 @@ use crate::error::RetinaError;
 use openh264::OpenH264API;
 use openh264::decoder::{DecodeOptions, Decoder, DecoderConfig, Flush};
 use openh264::formats::YUVSource;
-use rtsp_stream_core::raw::{FrameSink, Plane, YuvLayout, YuvPicture};
+use rtsp_stream_core::raw::{CaptureContext, FrameSink, Plane, YuvLayout, YuvPicture};
 
 pub(crate) struct OpenH264 {
     decoder: Decoder,
@@ -42,6 +42,7 @@ impl OpenH264 {
         unit: &[u8],
         colour: Colour,
         sink: &mut FrameSink<'_>,
+        ctx: &CaptureContext,
     ) -> Result<Decoded, RetinaError> {
         let flush = if self.may_reorder {
             Flush::NoFlush
@@ -54,6 +55,9 @@ impl OpenH264 {
             Ok(None) => return Ok(Decoded::Nothing),
             Err(e) => return Ok(Decoded::Damaged(e.to_string())),
         };
+        if !ctx.should_convert() {
+            return Ok(Decoded::NotConverted);
+        }
         let (w, h) = picture.dimensions();
         let (y_stride, u_stride, v_stride) = picture.strides();
         let yuv = YuvPicture {

@@ -1,6 +1,7 @@
 //! The scenarios, by theme. Each panics with a message saying what did not hold.
 
 pub mod camera_time;
+pub mod decode_modes;
 mod faults;
 mod files;
 mod group;
