@@ -641,3 +641,125 @@ fn watch_escapes_what_a_camera_says() {
         );
     }
 }
+
+/// `watch --metrics`: scraped twice over HTTP while frames flow, the counters grow, each lies
+/// between the `frames` of the JSON stats lines printed just before and just after the scrape
+/// (the same `stats()`), the camera's key is escaped as a label value, and neither the URL nor
+/// its password appears.
+#[test]
+fn watch_serves_metrics_that_grow_and_match_its_stats() {
+    use std::io::BufRead;
+    use std::sync::{Arc, Mutex};
+    let _serial = serial();
+    let server = rtsp_stream_testkit::TestServer::start(rtsp_stream_testkit::ServerOptions {
+        fps: 15,
+        ..Default::default()
+    })
+    .expect("the test server");
+    let url = server
+        .url()
+        .replacen("rtsp://", "rtsp://viewer:Metric-Pass-9@", 1);
+    let name = "door \"1\"\\\nx";
+    let mut child = Command::new(example("watch"))
+        .args(["--name", name, &url, "--json", "--duration", "20"])
+        .args(["--metrics", "127.0.0.1:0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Every stats line's `frames`, in order, and stderr as it comes.
+    let frames: Arc<Mutex<Vec<u64>>> = Arc::default();
+    let stderr: Arc<Mutex<String>> = Arc::default();
+    let out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let seen = Arc::clone(&frames);
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in out.lines().map_while(Result::ok) {
+            let v = check_schema(&line);
+            if v["event"] == "stats" {
+                seen.lock().unwrap().push(v["frames"].as_u64().unwrap());
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    let err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let said = Arc::clone(&stderr);
+    std::thread::spawn(move || {
+        for line in err.lines().map_while(Result::ok) {
+            said.lock().unwrap().push_str(&format!("{line}\n"));
+        }
+    });
+    let wait = |what: &str, mut done: Box<dyn FnMut() -> bool + '_>| {
+        let until = Instant::now() + Duration::from_secs(15);
+        while !done() {
+            assert!(
+                Instant::now() < until,
+                "{what}; stderr:\n{}",
+                stderr.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    wait(
+        "no metrics address",
+        Box::new(|| stderr.lock().unwrap().contains("/metrics")),
+    );
+    let address = stderr
+        .lock()
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("watch: metrics at "))
+        .expect("the metrics address")
+        .to_owned();
+    wait(
+        "no frame",
+        Box::new(|| frames.lock().unwrap().last().is_some_and(|&n| n > 0)),
+    );
+    let label = r#"camera="door \"1\"\\\nx""#;
+    let mut scraped = Vec::new();
+    for _ in 0..2 {
+        let before = *frames.lock().unwrap().last().unwrap();
+        let lines_before = frames.lock().unwrap().len();
+        let body = ureq::get(&address)
+            .timeout(Duration::from_secs(5))
+            .call()
+            .expect("a scrape")
+            .into_string()
+            .unwrap();
+        wait(
+            "no stats line after the scrape",
+            Box::new(|| frames.lock().unwrap().len() > lines_before),
+        );
+        let after = frames.lock().unwrap()[lines_before];
+        let delivered = body
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix(&format!("rtsp_stream_frames_delivered_total{{{label}}} "))
+            })
+            .unwrap_or_else(|| panic!("no frames_delivered_total for the camera:\n{body}"))
+            .parse::<u64>()
+            .unwrap();
+        assert!(
+            (before..=after).contains(&delivered),
+            "{delivered} frames scraped, {before} before and {after} after in the stats lines"
+        );
+        let line = format!("rtsp_stream_state{{{label},state=\"streaming\"}} 1.0");
+        assert!(body.lines().any(|l| l == line), "no `{line}`:\n{body}");
+        for secret in ["Metric-Pass-9", "viewer", "rtsp://", &server.url()] {
+            assert!(!body.contains(secret), "{secret} in the metrics:\n{body}");
+        }
+        scraped.push(delivered);
+        std::thread::sleep(Duration::from_secs(2));
+    }
+    assert!(
+        scraped[1] > scraped[0],
+        "the counter did not grow: {scraped:?}"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    let stdout = reader.join().unwrap();
+    assert!(!stdout.contains("Metric-Pass-9"), "{stdout}");
+}

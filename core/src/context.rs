@@ -4,6 +4,7 @@ use crate::clock::{Clock, after};
 use crate::decode_mode::{Gate, ModeSetting};
 use crate::error::{Error, ErrorKind, Result};
 use crate::event::Notice;
+use crate::rate::RateMeter;
 use crate::waiting::WakerSlab;
 use crate::wake::WakeSignal;
 use std::future::Future;
@@ -11,6 +12,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
+use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
 /// The capture thread's link to the stream: cancellation, the current deadline, and a way to
@@ -23,7 +25,7 @@ pub struct CaptureContext {
 
 /// What the backends of a stream's connections count about decoding, and the stream's decode
 /// mode they follow.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct DecodeCounters {
     pub(crate) errors: AtomicU64,
     pub(crate) skipped: AtomicU64,
@@ -35,12 +37,42 @@ pub(crate) struct DecodeCounters {
     /// When a unit or picture the decode mode left out last showed the camera alive: the
     /// stall watchdog counts from it as from a frame.
     alive: Mutex<Option<Instant>>,
+    /// Pictures decoded (converted or not): how many, and at what rate.
+    pub(crate) decoded: RateMeter,
+    pub(crate) pictures: AtomicU64,
+    /// Time spent decoding pictures where the capture thread decodes (from the unit handed
+    /// to the decoder to its picture), and converting them, in nanoseconds.
+    pub(crate) decode_nanos: AtomicU64,
+    pub(crate) convert_nanos: AtomicU64,
 }
 
 impl DecodeCounters {
+    pub(crate) fn new(epoch: Instant) -> Self {
+        DecodeCounters {
+            errors: AtomicU64::new(0),
+            skipped: AtomicU64::new(0),
+            units_skipped: AtomicU64::new(0),
+            not_converted: AtomicU64::new(0),
+            mode: ModeSetting::default(),
+            alive: Mutex::new(None),
+            decoded: RateMeter::new(epoch),
+            pictures: AtomicU64::new(0),
+            decode_nanos: AtomicU64::new(0),
+            convert_nanos: AtomicU64::new(0),
+        }
+    }
+
     pub(crate) fn alive_at(&self) -> Option<Instant> {
         *self.alive.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// Where the newest unit went into the decoder (thread, instant), and when the newest
+/// picture's conversion started.
+#[derive(Debug, Default)]
+struct Timing {
+    decode_started: Option<(ThreadId, Instant)>,
+    convert_started: Option<Instant>,
 }
 
 struct ContextInner {
@@ -58,6 +90,9 @@ struct ContextInner {
     /// The stall timeout once the connection streams: a unit the decode mode skips shows the
     /// camera is alive as a frame does (nanoseconds; 0 before the first frame).
     stall: AtomicU64,
+    /// Where the newest unit went into the decoder (thread, instant), and when the newest
+    /// picture's conversion started: decode and conversion times.
+    timing: Mutex<Timing>,
     /// Notices not taken yet, and how many were merged or dropped meanwhile.
     notices: Mutex<(Vec<Notice>, u64)>,
     backend: &'static str,
@@ -78,11 +113,12 @@ impl std::fmt::Debug for CaptureContext {
 impl CaptureContext {
     /// A context on `clock` with no deadline, not cancelled (for driving a backend directly).
     pub fn new(clock: Arc<dyn Clock>, backend: &'static str) -> Self {
+        let epoch = clock.now();
         Self::for_session(
             clock,
             backend,
             WakeSignal::new(),
-            Arc::new(DecodeCounters::default()),
+            Arc::new(DecodeCounters::new(epoch)),
         )
     }
 
@@ -105,6 +141,7 @@ impl CaptureContext {
                 decode,
                 gate,
                 stall: AtomicU64::new(0),
+                timing: Mutex::new(Timing::default()),
                 notices: Mutex::new((Vec::new(), 0)),
                 backend,
                 revision: Mutex::new((0, WakerSlab::default())),
@@ -291,7 +328,9 @@ impl CaptureContext {
                 waited,
             });
         }
-        if !decision.decode {
+        if decision.decode {
+            self.lock_timing().decode_started = Some((std::thread::current().id(), now));
+        } else {
             self.inner
                 .decode
                 .units_skipped
@@ -308,21 +347,50 @@ impl CaptureContext {
     /// stall deadline away.
     pub fn should_convert(&self) -> bool {
         let now = self.inner.clock.now();
-        let mode = self.inner.decode.mode.get().0;
+        let decode = &self.inner.decode;
+        decode.pictures.fetch_add(1, Ordering::Relaxed);
+        decode.decoded.tick(now);
+        let mode = decode.mode.get().0;
         let convert = self
             .inner
             .gate
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .picture(mode, now);
+        let mut timing = self.lock_timing();
+        // A decoder on another thread (GStreamer's) is not timed from here.
+        if let Some((thread, at)) = timing.decode_started.take()
+            && thread == std::thread::current().id()
+        {
+            let nanos = now.saturating_duration_since(at).as_nanos() as u64;
+            decode.decode_nanos.fetch_add(nanos, Ordering::Relaxed);
+        }
+        timing.convert_started = convert.then_some(now);
+        drop(timing);
         if !convert {
-            self.inner
-                .decode
-                .not_converted
-                .fetch_add(1, Ordering::Relaxed);
+            decode.not_converted.fetch_add(1, Ordering::Relaxed);
             self.still_streaming(now);
         }
         convert
+    }
+
+    fn lock_timing(&self) -> std::sync::MutexGuard<'_, Timing> {
+        self.inner
+            .timing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A frame was handed over at `now`: the time since its picture's conversion started
+    /// (see [`should_convert`](Self::should_convert)) is conversion time.
+    pub(crate) fn frame_written(&self, now: Instant) {
+        if let Some(at) = self.lock_timing().convert_started.take() {
+            let nanos = now.saturating_duration_since(at).as_nanos() as u64;
+            self.inner
+                .decode
+                .convert_nanos
+                .fetch_add(nanos, Ordering::Relaxed);
+        }
     }
 
     /// The deadline after a published frame: `stall` from `now`, and from every unit the

@@ -33,12 +33,15 @@ mod event;
 mod frame;
 mod group;
 mod memory;
+#[cfg(feature = "metrics")]
+mod metrics;
 mod nal;
 mod options;
 mod pacer;
 mod panic;
 mod pool;
 mod quote;
+mod rate;
 pub mod raw;
 mod reconnect;
 mod redact;

@@ -98,6 +98,17 @@ pub struct Stats {
     pub frames_not_converted: u64,
     /// The decode mode in effect (as last set).
     pub decode_mode: crate::DecodeMode,
+    /// Pictures the decoder gave, converted or not (with every picture published, equal to
+    /// `frames_decoded` apart from pictures refused or damaged).
+    pub pictures_decoded: u64,
+    /// Pictures decoded a second, measured as `measured_fps` is.
+    pub decoded_fps: f64,
+    /// Time spent decoding, from each unit handed to the decoder to its picture, where the
+    /// capture thread decodes (retina, FFmpeg, webcams; not GStreamer, whose decoder runs on
+    /// threads of its own, nor OpenCV, whose `grab` decodes out of sight): zero elsewhere.
+    pub decode_time: Duration,
+    /// Time spent converting pictures into frames (and handing them over).
+    pub convert_time: Duration,
     /// Reconnection attempts made (every attempt after the first of each run).
     pub reconnects: u64,
     /// The camera's clock against ours, in seconds: the median, over the newest frames with a

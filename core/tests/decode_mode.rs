@@ -146,6 +146,15 @@ fn max_rate_skips_non_reference_units_and_publishes_at_most_the_rate() {
     let stats = stream.stats();
     assert!(stats.units_skipped > 0, "no B-frame skipped: {stats:?}");
     assert_eq!(stats.frames_decoded, stats.last_seq);
+    // Every picture decoded was published or left unconverted, and the rates say so.
+    assert!(stats.frames_not_converted > 0, "{stats:?}");
+    assert_eq!(
+        stats.pictures_decoded,
+        stats.frames_decoded + stats.frames_not_converted,
+        "{stats:?}"
+    );
+    assert!(stats.decoded_fps > stats.measured_fps, "{stats:?}");
+    assert!(!stats.decode_time.is_zero() && !stats.convert_time.is_zero(), "{stats:?}");
 }
 
 /// The setters refuse what cannot run and change nothing then.

@@ -8,6 +8,12 @@
 //! cargo run --release --example watch --features gstreamer,image -- --json --duration 10
 //! ```
 
+#[cfg(feature = "metrics")]
+mod metrics;
+#[cfg(not(feature = "metrics"))]
+mod metrics {
+    pub const DEFAULT_ADDR: &str = "127.0.0.1:9898";
+}
 mod options;
 mod output;
 
@@ -91,11 +97,28 @@ fn run(options: Options) -> i32 {
         }
     };
     let (tx, events) = mpsc::channel::<(String, Event)>();
-    let cameras = StreamGroup::<String, AnyBackend>::builder()
-        .on_event(move |name, event| {
-            let _ = tx.send((name.clone(), event.clone()));
-        })
-        .build();
+    let cameras = Arc::new(
+        StreamGroup::<String, AnyBackend>::builder()
+            .on_event(move |name, event| {
+                let _ = tx.send((name.clone(), event.clone()));
+            })
+            .build(),
+    );
+    if let Some(addr) = &options.metrics {
+        #[cfg(feature = "metrics")]
+        match metrics::serve(addr, Arc::clone(&cameras)) {
+            Ok(bound) => eprintln!("watch: metrics at http://{bound}/metrics"),
+            Err(e) => {
+                eprintln!("watch: cannot serve metrics on {addr}: {e}");
+                return 2;
+            }
+        }
+        #[cfg(not(feature = "metrics"))]
+        {
+            eprintln!("watch: --metrics {addr}: built without the `metrics` feature");
+            return 2;
+        }
+    }
     let names: Vec<String> = (0..urls.len()).map(|i| options.name(i)).collect();
     for (name, url) in names.iter().zip(&urls) {
         let builder = camera(&options, url, config.clone());

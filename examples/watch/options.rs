@@ -33,6 +33,9 @@ every line.
                                (or set RTSP_STREAM_PASSWORD); never on the command line, where
                                every user of the machine can read it
   --quiet                      no status line, events only
+  --metrics [HOST:PORT]        serve every camera's statistics at http://HOST:PORT/metrics in
+                               the Prometheus text format (default 127.0.0.1:9898; built with
+                               the `metrics` feature)
 ";
 
 #[derive(Debug, Default)]
@@ -56,6 +59,7 @@ pub struct Options {
     pub user: Option<String>,
     pub password: Option<String>,
     pub quiet: bool,
+    pub metrics: Option<String>,
 }
 
 impl Options {
@@ -65,8 +69,15 @@ impl Options {
             password: std::env::var("RTSP_STREAM_PASSWORD").ok(),
             ..Options::default()
         };
-        let mut args = args.into_iter();
+        let mut args = args.into_iter().peekable();
         while let Some(arg) = args.next() {
+            if arg == "--metrics" {
+                // An address is HOST:PORT; a URL or a file that follows is a camera.
+                let addr =
+                    args.next_if(|a| !a.starts_with('-') && !a.contains("://") && a.contains(':'));
+                o.metrics = Some(addr.unwrap_or_else(|| crate::metrics::DEFAULT_ADDR.into()));
+                continue;
+            }
             let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
             match arg.as_str() {
                 "--backend" => o.backend = Some(value()?),

@@ -246,6 +246,7 @@ impl<B: CaptureBackend> Connection<'_, B> {
             return None;
         }
         let now = shared.clock.now();
+        ctx.frame_written(now);
         frame.received_instant = now;
         frame.received_at = shared.clock.system_now();
         let dims = (frame.width, frame.height);

@@ -3,6 +3,7 @@
 
 use crate::context::DecodeCounters;
 use crate::error::Error;
+use crate::rate::RateMeter;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
@@ -28,13 +29,12 @@ pub(crate) struct Counters {
     /// Messages and notices of capture threads merged into a later one of the same kind
     /// because the supervisor had not taken them yet.
     pub(crate) coalesced: AtomicU64,
-    last_frame: AtomicU64,
+    /// Frames published: the newest one's instant and the measured rate.
+    frames: RateMeter,
     /// Since when the stream has not been streaming; `NEVER` while streaming and before the
     /// first start.
     offline_since: AtomicU64,
     last_error_at: AtomicU64,
-    /// Exponential moving average of the interval between frames, in nanoseconds.
-    frame_interval: AtomicU64,
     /// The newest frames' camera time − receive time, in µs, round robin; `offsets_seen`
     /// counts them all.
     clock_offsets: [AtomicI64; CLOCK_OFFSETS],
@@ -50,17 +50,16 @@ impl Counters {
         Counters {
             epoch,
             frames_decoded: AtomicU64::new(0),
-            decode: Arc::new(DecodeCounters::default()),
+            decode: Arc::new(DecodeCounters::new(epoch)),
             reconnects: AtomicU64::new(0),
             generation: AtomicU64::new(0),
             runs: AtomicU64::new(0),
             frames_beyond_pool: AtomicU64::new(0),
             backend_panics: AtomicU64::new(0),
             coalesced: AtomicU64::new(0),
-            last_frame: AtomicU64::new(NEVER),
+            frames: RateMeter::new(epoch),
             offline_since: AtomicU64::new(NEVER),
             last_error_at: AtomicU64::new(NEVER),
-            frame_interval: AtomicU64::new(0),
             clock_offsets: std::array::from_fn(|_| AtomicI64::new(0)),
             offsets_seen: AtomicU64::new(0),
             last_error: Mutex::new(None),
@@ -87,7 +86,7 @@ impl Counters {
     }
 
     pub(crate) fn last_frame_at(&self) -> Option<Instant> {
-        self.instant(self.last_frame.load(Ordering::Acquire))
+        self.frames.last_at()
     }
 
     pub(crate) fn last_error_at(&self) -> u64 {
@@ -122,34 +121,13 @@ impl Counters {
             self.clock_offsets[(n % CLOCK_OFFSETS as u64) as usize]
                 .store(offset, Ordering::Relaxed);
         }
-        let now = self.nanos_since_epoch(at);
-        let prev = self.last_frame.swap(now, Ordering::AcqRel);
-        if prev != NEVER && now > prev {
-            let dt = now - prev;
-            let avg = self.frame_interval.load(Ordering::Relaxed);
-            let next = if avg == 0 {
-                dt
-            } else {
-                // Weight 1/16: smooth over about half a second at 30 fps.
-                (avg as i64 + (dt as i64 - avg as i64) / 16) as u64
-            };
-            self.frame_interval.store(next, Ordering::Relaxed);
-        }
+        self.frames.tick(at);
     }
 
     /// The measured rate at `now`; 0 once no frame has come for max(2 s, 3 intervals), so
     /// that an outage does not read as the last rate.
     pub(crate) fn measured_fps(&self, now: Instant) -> f64 {
-        let interval = self.frame_interval.load(Ordering::Relaxed);
-        let Some(last) = self.last_frame_at() else {
-            return 0.0;
-        };
-        let silent = now.saturating_duration_since(last);
-        let gone = Duration::from_secs(2).max(Duration::from_nanos(interval.saturating_mul(3)));
-        if interval == 0 || silent > gone {
-            return 0.0;
-        }
-        1e9 / interval as f64
+        self.frames.per_second(now)
     }
 
     /// The median of the newest frames' camera time − receive time, in seconds; `None`

@@ -26,7 +26,7 @@ use crate::waiting::{EndReason, FrameSource, Subscribers, WaitError};
 use arc_swap::ArcSwapOption;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 mod announce;
 mod capture;
@@ -234,6 +234,10 @@ impl Shared {
             units_skipped: Counters::get(&c.decode.units_skipped),
             frames_not_converted: Counters::get(&c.decode.not_converted),
             decode_mode: c.decode.mode.get().0,
+            pictures_decoded: Counters::get(&c.decode.pictures),
+            decoded_fps: c.decode.decoded.per_second(now),
+            decode_time: Duration::from_nanos(Counters::get(&c.decode.decode_nanos)),
+            convert_time: Duration::from_nanos(Counters::get(&c.decode.convert_nanos)),
             reconnects: Counters::get(&c.reconnects),
             camera_clock_offset: c.camera_clock_offset(),
             aligned_history: self.history.held(),
