@@ -15,6 +15,10 @@
 //!   `None`, never a panic);
 //! - [`codec_name`]: codec names as the stream reports them, whatever the decoder calls them;
 //! - [`CaptureContext::checkpoint`]: the cancellation check between blocking steps;
+//! - [`CaptureContext::should_decode`] before a unit reaches the decoder and
+//!   [`CaptureContext::should_convert`] before a picture is converted: the stream's
+//!   [`DecodeMode`](crate::DecodeMode), counted and timed; [`h264_unit_is_droppable`] tells the
+//!   H.264 units no picture refers to;
 //! - [`FilePacer`]: files delivered at their own rate, like a live source;
 //! - `YuvPicture` (feature `yuv`): a decoder's YUV picture into the lent buffer, with the
 //!   colour rule of every backend (the declared matrix, else BT.709 from 720 lines up);

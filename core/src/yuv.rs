@@ -8,7 +8,7 @@
 //! full range, so gray pictures compare between backends.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::frame::{FrameSink, PixelFormat};
+use crate::frame::{Frame, FrameSink, PixelFormat};
 use yuvutils_rs as yuv;
 
 /// How the luma and chroma values span the 8 bits.
@@ -126,6 +126,15 @@ impl YuvPicture<'_> {
     pub fn matrix(&self) -> YuvMatrix {
         self.matrix
             .unwrap_or_else(|| YuvMatrix::default_for_height(self.height))
+    }
+
+    /// The picture as a frame in `format`, converted into `reuse`'s buffer when given (no
+    /// allocation once it is large enough): the conversion every backend's picture goes
+    /// through, for tools and measurements that hold decoded pictures of their own.
+    pub fn to_frame(&self, format: PixelFormat, reuse: Option<Frame>) -> Result<Frame> {
+        let mut frame = reuse.unwrap_or_else(Frame::empty);
+        self.write_into(&mut FrameSink::new(&mut frame, format, u64::MAX))?;
+        Ok(frame)
     }
 
     /// Converts the picture into `sink`'s buffer, in the sink's pixel format, in one pass.

@@ -154,7 +154,10 @@ fn max_rate_skips_non_reference_units_and_publishes_at_most_the_rate() {
         "{stats:?}"
     );
     assert!(stats.decoded_fps > stats.measured_fps, "{stats:?}");
-    assert!(!stats.decode_time.is_zero() && !stats.convert_time.is_zero(), "{stats:?}");
+    assert!(
+        !stats.decode_time.is_zero() && !stats.convert_time.is_zero(),
+        "{stats:?}"
+    );
 }
 
 /// The setters refuse what cannot run and change nothing then.

@@ -33,7 +33,7 @@ fn panel(
 ) -> Result<(), Box<dyn std::error::Error>> {
     let points = |backend: &str| -> Vec<(f64, f64)> {
         rows.iter()
-            .filter(|r| r.backend == backend && r.per_encode == 1)
+            .filter(|r| r.backend == backend && r.mode != "key_frames")
             .filter_map(|r| Some((r.cameras as f64, value(r)?)))
             .collect()
     };

@@ -102,7 +102,17 @@ fn set_latencies(row: &mut Row, camera: &CameraServer) {
 /// CPU per frame of `ffmpeg` on one thread decoding the clip's file (looped to a few hundred
 /// frames), discarding the pictures, with or without converting them to BGR; from ffmpeg's
 /// own `-benchmark` account of its user and system time.
-fn floor(clip: &Clip, bgr: bool) -> f64 {
+pub fn floor(clip: &Clip, bgr: bool) -> f64 {
+    floor_of(clip, bgr, false)
+}
+
+/// The same for the key frames alone (FFmpeg's `-skip_frame nokey`), converted to BGR: CPU
+/// per key frame.
+pub fn floor_key_frames(clip: &Clip) -> f64 {
+    floor_of(clip, true, true)
+}
+
+fn floor_of(clip: &Clip, bgr: bool, key_frames: bool) -> f64 {
     let loops = (300 / clip.units.len().max(1)).max(1);
     let mut args: Vec<String> = [
         "-nostdin",
@@ -118,6 +128,9 @@ fn floor(clip: &Clip, bgr: bool) -> f64 {
     .map(|s| s.to_string())
     .collect();
     args.push((loops - 1).to_string());
+    if key_frames {
+        args.extend(["-skip_frame".into(), "nokey".into()]);
+    }
     args.push("-i".into());
     args.push(clip.file.display().to_string());
     if bgr {
@@ -140,7 +153,11 @@ fn floor(clip: &Clip, bgr: bool) -> f64 {
             .unwrap_or(f64::NAN)
     };
     let cpu = seconds("utime=") + seconds("stime=");
-    let frames = (clip.units.len() * loops) as f64;
+    let per_loop = match key_frames {
+        true => clip.units.iter().filter(|u| u.key).count(),
+        false => clip.units.len(),
+    };
+    let frames = (per_loop * loops) as f64;
     cpu * 1000.0 / frames
 }
 

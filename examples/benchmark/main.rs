@@ -18,8 +18,9 @@
 //! - `--wakeups [N]`: only the wake-up delays after `stop()` (N stops per backend, default
 //!   100), which the full run measures too;
 //! - `--stops`: only the `stop()` times (15 per state and backend);
-//! - `--scale [SECONDS]`: N = 1, 4, 16, 32 cameras in one group per backend (window
-//!   SECONDS, default 10), from 4 server processes; writes `benchmarks/scale.svg` too;
+//! - `--scale [SECONDS]`: N = 1, 16, 64, 128 cameras of camera-like content in one group per
+//!   backend and decode mode (`all`, `key_frames`; window SECONDS, default 10), next to the
+//!   floors; writes `benchmarks/scale.svg` too;
 //! - `--threads`: only the threads one camera adds, per backend (the `--scale` table's);
 //! - `--readers`: only the small reader (retina alone, openh264 with and without its
 //!   assembly) beside the FFmpeg and retina backends and the bare FFmpeg, at 640×480;
@@ -36,12 +37,15 @@
 //! - `--content [SECONDS] [--rounds N]`: the single-stream table on camera-like content and
 //!   the test card from the scriptable camera (N rounds, default 3, of SECONDS, default 8),
 //!   next to the floor (one core decoding the same frames from a file).
+//! - `--convert-on-read`: what converting frames when first touched would save and cost
+//!   (decode, conversion and plane copy per frame, on camera-like content).
 
 mod bare;
 mod camera_time;
 mod chart;
 mod child;
 mod content;
+mod convert_on_read;
 mod endurance;
 mod fresh;
 mod hostile;
@@ -144,6 +148,10 @@ fn main() {
         finish("camera-time", &table, write);
         return;
     }
+    if args.iter().any(|a| a == "--convert-on-read") {
+        finish("convert-on-read", &convert_on_read::run(), write);
+        return;
+    }
     if args.iter().any(|a| a == "--content") {
         let window = Duration::from_secs_f64(value_of("--content").unwrap_or(8.0));
         let rounds = value_of("--rounds").map_or(3, |n| n as usize);
@@ -162,6 +170,7 @@ fn main() {
     }
     if args.iter().any(|a| a == "--scale") {
         let window = Duration::from_secs_f64(value_of("--scale").unwrap_or(10.0));
+        let floors = scale::floors();
         let rows = scale::measure(&backends, &scale::COUNTS, window);
         let chart = "benchmarks/scale.svg";
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(chart);
@@ -173,7 +182,7 @@ fn main() {
         }
         finish(
             "scale",
-            &scale::render(&rows, drawn.is_ok().then_some(chart)),
+            &scale::render(&rows, floors, drawn.is_ok().then_some(chart)),
             write,
         );
         finish("threads", &scale::render_threads(&rows), write);

@@ -1,44 +1,62 @@
-//! `--scale`: N = 1, 4, 16, 32 cameras of 640×480@15 H.264 over TCP in one `StreamGroup`,
-//! per backend, each backend in a process of its own; the cameras come from 4 server
-//! processes with 8 mounts each (one encode per camera, x264 ultrafast on one thread). The
-//! group starts its cameras one frame interval apart, and each mount's encoder starts with
-//! its first client, so camera i's key frames come i frames after camera 0's.
+//! `--scale`: N = 1, 16, 64, 128 cameras in one `StreamGroup`, per backend and decode mode,
+//! each run in a process of its own. The cameras are the testkit's scriptable camera serving
+//! pre-encoded camera-like content (640×480@15, 1 Mbit/s, a key frame every second: a
+//! camera's sub-stream), 8 camera servers in the reader's process started an eighth of a
+//! second apart (so the cameras' key frames do not all coincide), camera i on server i mod 8.
+//! The servers' CPU is told apart by their threads' names (`camera-*`) and not counted as
+//! the reader's.
+//!
+//! In `All` the consumer reads every frame of every camera (`wait_any`) and touches its
+//! pixels; in `KeyFrames` it reads each camera once a second. Latency is from the instant the
+//! camera logged sending the frame (its index is in the pixels) to its publish.
 
 use crate::child;
-use rtsp_stream::{AnyBackend, SeqMap, StreamGroup, VideoStream};
+use rtsp_stream::{AnyBackend, DecodeMode, SeqMap, StreamGroup, VideoStream};
+use rtsp_stream_testkit::camera::{CameraServer, Scenario};
+use rtsp_stream_testkit::content::ContentSpec;
 use rtsp_stream_testkit::process::{cpu_time, rss_bytes, thread_count};
-use rtsp_stream_testkit::{ServerOptions, TestServerProcess, decode_stamp, stamp_age};
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
 const CHILD_ENV: &str = "RTSP_STREAM_BENCH_SCALE";
-const SERVERS: u32 = 4;
-const MOUNTS: u32 = 8;
+const SERVERS: usize = 8;
 const FPS: u32 = 15;
-pub const COUNTS: [usize; 4] = [1, 4, 16, 32];
+pub const COUNTS: [usize; 4] = [1, 16, 64, 128];
 /// Frames read before measuring, once every camera streams.
 const WARM_UP: Duration = Duration::from_secs(3);
 
-/// One backend reading N cameras.
+/// The cameras' content.
+pub fn content() -> ContentSpec {
+    ContentSpec::camera(640, 480, FPS, 1000)
+}
+
+/// One backend reading N cameras in one decode mode.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScaleRow {
     pub backend: String,
+    /// `all` or `key_frames`.
+    #[serde(default)]
+    pub mode: String,
     pub cameras: usize,
-    /// Cameras that share one encode (1: one encode per camera).
+    /// Cameras that share one encode (the pre-encoded content: every camera of a server).
     pub per_encode: usize,
     pub streaming: usize,
     pub slowest_fps: f64,
     pub latency_p50_ms: Option<f64>,
     pub latency_p95_ms: Option<f64>,
-    /// Reader CPU over the window, in cores.
+    /// Reader CPU over the window, in cores (the camera servers' threads left out).
     pub reader_cores: f64,
+    /// Reader CPU per frame delivered.
     pub cpu_ms_per_frame: f64,
     pub rss_mib: f64,
+    /// RSS the cameras added, per camera.
+    #[serde(default)]
+    pub mib_per_camera: f64,
     pub threads: usize,
     pub stop_ms: f64,
     /// Longest gap between two frames of one camera, in frame intervals.
     pub worst_gap_frames: f64,
-    /// The servers' CPU while this reader ran, in cores (filled by the parent).
+    /// The camera servers' CPU while this reader ran, in cores.
     #[serde(default)]
     pub server_cores: f64,
     /// The threads the cameras added to the process, by name, with their count.
@@ -48,9 +66,10 @@ pub struct ScaleRow {
 
 impl ScaleRow {
     /// A row with nothing measured yet.
-    fn empty(backend: &str, cameras: usize) -> ScaleRow {
+    fn empty(backend: &str, mode: &str, cameras: usize) -> ScaleRow {
         ScaleRow {
             backend: backend.to_owned(),
+            mode: mode.to_owned(),
             cameras,
             per_encode: 1,
             streaming: 0,
@@ -60,6 +79,7 @@ impl ScaleRow {
             reader_cores: 0.0,
             cpu_ms_per_frame: 0.0,
             rss_mib: 0.0,
+            mib_per_camera: 0.0,
             threads: 0,
             stop_ms: 0.0,
             worst_gap_frames: 0.0,
@@ -69,94 +89,103 @@ impl ScaleRow {
     }
 }
 
-/// The servers, their URLs, and the measurements per backend and N (of `counts`).
+/// The measurements per N (of `counts`), decode mode and backend; `KeyFrames` only for the
+/// backends that run it.
 pub fn measure(backends: &[&str], counts: &[usize], window: Duration) -> Vec<ScaleRow> {
-    let options = ServerOptions {
-        width: 640,
-        height: 480,
-        fps: FPS,
-        key_interval: FPS,
-        mounts: MOUNTS,
-        ..ServerOptions::default()
-    };
-    let servers: Vec<TestServerProcess> = (0..SERVERS)
-        .map(|_| TestServerProcess::spawn(&options, &[]).expect("a server process starts"))
-        .collect();
-    let url = |camera: usize, per_encode: usize| {
-        let encode = camera / per_encode;
-        let server = &servers[encode % SERVERS as usize];
-        server.mount_url((encode / SERVERS as usize) as u32)
-    };
     let mut rows = Vec::new();
     for &n in counts {
-        for backend in backends {
-            let urls: Vec<String> = (0..n).map(|c| url(c, 1)).collect();
-            rows.push(run(backend, &urls, 1, window, &servers));
-        }
-    }
-    // Shared encodes at N = 32 when the servers took more than a core for their own encodes.
-    let busy = rows
-        .iter()
-        .filter(|r| r.cameras == 32)
-        .any(|r| r.server_cores > 1.0);
-    if busy {
-        for backend in backends {
-            let urls: Vec<String> = (0..32).map(|c| url(c, 4)).collect();
-            rows.push(run(backend, &urls, 4, window, &servers));
+        for mode in ["all", "key_frames"] {
+            for backend in backends {
+                if mode == "key_frames" && *backend == "opencv" {
+                    continue;
+                }
+                // OpenCV opens one camera at a time, about a second each.
+                if *backend == "opencv" && n > 16 {
+                    continue;
+                }
+                let spec = format!("{backend}|{mode}|{}|{n}", window.as_secs_f64());
+                let row = child::run(CHILD_ENV, &spec)
+                    .unwrap_or_else(|| ScaleRow::empty(backend, mode, n));
+                eprintln!("  scale {backend} {mode} ×{n}: {row:?}");
+                rows.push(row);
+            }
         }
     }
     rows
 }
 
-fn run(
-    backend: &str,
-    urls: &[String],
-    per_encode: usize,
-    window: Duration,
-    servers: &[TestServerProcess],
-) -> ScaleRow {
-    let spec = format!("{backend}|{}|{}", window.as_secs_f64(), urls.join(" "));
-    let server_cpu = || -> Duration { servers.iter().map(|s| cpu_time(Some(s.pid()))).sum() };
-    let (cpu_before, t) = (server_cpu(), Instant::now());
-    let mut row: ScaleRow =
-        child::run(CHILD_ENV, &spec).unwrap_or_else(|| ScaleRow::empty(backend, urls.len()));
-    row.server_cores = (server_cpu() - cpu_before).as_secs_f64() / t.elapsed().as_secs_f64();
-    row.per_encode = per_encode;
-    eprintln!("  scale {backend} ×{}: {row:?}", urls.len());
-    row
-}
-
 /// In the child: read the cameras, print the row, return true.
 pub fn serve_child_if_requested() -> bool {
     child::serve(CHILD_ENV, |spec| {
-        let mut parts = spec.splitn(3, '|');
-        let backend = parts.next().unwrap_or_default().to_owned();
-        let window = parts.next().and_then(|s| s.parse().ok()).unwrap_or(10.0);
-        let urls: Vec<&str> = parts.next().unwrap_or_default().split(' ').collect();
-        read(&backend, &urls, Duration::from_secs_f64(window))
+        let parts: Vec<&str> = spec.split('|').collect();
+        let backend = parts.first().copied().unwrap_or_default();
+        let mode = parts.get(1).copied().unwrap_or("all");
+        let window = parts.get(2).and_then(|s| s.parse().ok()).unwrap_or(10.0);
+        let n = parts.get(3).and_then(|s| s.parse().ok()).unwrap_or(1);
+        read(backend, mode, n, Duration::from_secs_f64(window))
     })
 }
 
-fn read(backend: &str, urls: &[&str], window: Duration) -> ScaleRow {
+/// CPU of this process's threads whose names start with `prefix`.
+fn threads_cpu(prefix: &str) -> Duration {
+    let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
+        return Duration::ZERO;
+    };
+    dir.filter_map(|e| {
+        let path = e.ok()?.path();
+        let name = std::fs::read_to_string(path.join("comm")).ok()?;
+        if !name.starts_with(prefix) {
+            return None;
+        }
+        let stat = std::fs::read_to_string(path.join("stat")).ok()?;
+        let rest = stat.rsplit_once(')')?.1;
+        let fields: Vec<u64> = rest
+            .split_whitespace()
+            .map(|v| v.parse().unwrap_or(0))
+            .collect();
+        Some(Duration::from_secs_f64(
+            (fields.get(11)? + fields.get(12)?) as f64 / 100.0,
+        ))
+    })
+    .sum()
+}
+
+/// A frame's pixels, touched: every 64th byte summed.
+fn touch(frame: &rtsp_stream::Frame) -> u64 {
+    frame.data().iter().step_by(64).map(|&b| u64::from(b)).sum()
+}
+
+fn read(backend: &str, mode: &str, n: usize, window: Duration) -> ScaleRow {
     let interval = Duration::from_secs_f64(1.0 / f64::from(FPS));
+    let decode_mode = match mode {
+        "key_frames" => DecodeMode::KeyFrames,
+        _ => DecodeMode::All,
+    };
+    let mut servers = Vec::new();
+    for _ in 0..SERVERS.min(n) {
+        servers.push(CameraServer::start(Scenario::new(content())).expect("a camera server"));
+        std::thread::sleep(Duration::from_millis(125));
+    }
     let threads_before = thread_names();
+    let rss_before = rss_bytes(None);
     let cameras = StreamGroup::<usize, AnyBackend>::builder()
-        .stagger(interval)
+        .stagger(Duration::from_millis(10))
         .build();
-    // OpenCV opens one source at a time (about a second each here): a camera's open waits
-    // for the others' and must not time out meanwhile.
     let template =
         VideoStream::<AnyBackend>::builder_with("rtsp://placeholder", crate::config_of(backend))
             .open_timeout(Duration::from_secs(90))
-            .first_frame_timeout(Duration::from_secs(20));
-    for (i, url) in urls.iter().enumerate() {
+            .first_frame_timeout(Duration::from_secs(30))
+            .decode_mode(decode_mode);
+    for i in 0..n {
+        let url = servers[i % servers.len()].url();
         cameras
-            .add(i, template.clone().source(*url))
+            .add(i, template.clone().source(url))
             .expect("the camera starts");
     }
-    let mut row = ScaleRow::empty(backend, urls.len());
-    let up_until = Instant::now() + Duration::from_secs(120);
-    while Instant::now() < up_until && (0..urls.len()).any(|i| cameras.read(&i).is_none()) {
+    let mut row = ScaleRow::empty(backend, mode, n);
+    row.per_encode = n.div_ceil(servers.len());
+    let up_until = Instant::now() + Duration::from_secs(150);
+    while Instant::now() < up_until && (0..n).any(|i| cameras.read(&i).is_none()) {
         std::thread::sleep(Duration::from_millis(50));
     }
     let mut seen = SeqMap::new();
@@ -174,27 +203,50 @@ fn read(backend: &str, urls: &[&str], window: Duration) -> ScaleRow {
             .collect()
     };
     let before = frames_of(&cameras.stats());
-    let cpu_before = cpu_time(None);
+    let (cpu_before, servers_before) = (cpu_time(None), threads_cpu("camera-"));
     let t = Instant::now();
     let mut ages = Vec::new();
-    let mut last_at: Vec<Option<Instant>> = vec![None; urls.len()];
+    let mut last_at: Vec<Option<Instant>> = vec![None; n];
     let mut worst_gap = Duration::ZERO;
+    let mut touched = 0u64;
+    let mut age_of = |key: usize, frame: &rtsp_stream::Frame| {
+        let server = &servers[key % servers.len()];
+        if let Some(sent) = server.frame_in(frame).map(|f| server.send_instant(f)) {
+            ages.push(frame.received_instant().saturating_duration_since(sent));
+        }
+    };
+    let mut next_round = t;
     while t.elapsed() < window {
+        if decode_mode == DecodeMode::KeyFrames {
+            // Each camera once a second.
+            std::thread::sleep(next_round.saturating_duration_since(Instant::now()));
+            next_round += Duration::from_secs(1);
+            for key in 0..n {
+                if let Some(frame) = cameras.read(&key) {
+                    touched += touch(&frame);
+                    age_of(key, &frame);
+                }
+            }
+            continue;
+        }
         let Ok((key, frame)) = cameras.wait_any(&seen, Duration::from_secs(1)) else {
             continue;
         };
         seen.record(&key, &frame);
-        if let Some(stamp) = decode_stamp(&frame) {
-            ages.push(stamp_age(stamp));
-        }
+        touched += touch(&frame);
+        age_of(key, &frame);
         let at = frame.received_instant();
         if let Some(last) = last_at[key] {
             worst_gap = worst_gap.max(at.saturating_duration_since(last));
         }
         last_at[key] = Some(at);
     }
+    std::hint::black_box(touched);
     let elapsed = t.elapsed();
-    let cpu = cpu_time(None).saturating_sub(cpu_before);
+    let server_cpu = threads_cpu("camera-").saturating_sub(servers_before);
+    let cpu = cpu_time(None)
+        .saturating_sub(cpu_before)
+        .saturating_sub(server_cpu);
     let stats = cameras.stats();
     let after = frames_of(&stats);
     let delivered: Vec<u64> = after.iter().zip(&before).map(|(a, b)| a - b).collect();
@@ -209,10 +261,20 @@ fn read(backend: &str, urls: &[&str], window: Duration) -> ScaleRow {
     row.latency_p50_ms = at(0.5);
     row.latency_p95_ms = at(0.95);
     row.reader_cores = cpu.as_secs_f64() / elapsed.as_secs_f64();
+    row.server_cores = server_cpu.as_secs_f64() / elapsed.as_secs_f64();
     row.cpu_ms_per_frame = cpu.as_secs_f64() * 1000.0 / total.max(1) as f64;
-    row.rss_mib = rss_bytes(None) as f64 / (1024.0 * 1024.0);
-    row.threads = thread_count(None);
-    row.new_threads = new_threads(&threads_before, &thread_names());
+    let rss = rss_bytes(None);
+    row.rss_mib = rss as f64 / (1024.0 * 1024.0);
+    row.mib_per_camera = rss.saturating_sub(rss_before) as f64 / (1024.0 * 1024.0) / n as f64;
+    let camera_threads = thread_names()
+        .iter()
+        .filter(|(_, name)| name.starts_with("camera-"))
+        .count();
+    row.threads = thread_count(None) - camera_threads;
+    row.new_threads = new_threads(&threads_before, &thread_names())
+        .into_iter()
+        .filter(|(name, _)| !name.starts_with("camera-"))
+        .collect();
     row.worst_gap_frames = worst_gap.as_secs_f64() / interval.as_secs_f64();
     let stop = Instant::now();
     cameras.stop();
@@ -257,7 +319,10 @@ pub fn render_threads(rows: &[ScaleRow]) -> String {
          | backend | threads | the core's | the decoder's | the decoder's by name |\n\
          |---|---|---|---|---|\n",
     );
-    for r in rows.iter().filter(|r| r.cameras == 1 && r.per_encode == 1) {
+    for r in rows
+        .iter()
+        .filter(|r| r.cameras == 1 && r.mode != "key_frames")
+    {
         let total: usize = r.new_threads.iter().map(|(_, n)| n).sum();
         let named = |suffix: &str| {
             r.new_threads
@@ -291,40 +356,74 @@ pub fn render_threads(rows: &[ScaleRow]) -> String {
     out
 }
 
-/// The Markdown table, with the chart beside it.
-pub fn render(rows: &[ScaleRow], chart: Option<&str>) -> String {
-    let mut out = String::from(
-        "Cameras of 640×480@15 H.264 over TCP in one `StreamGroup`, read through `AnyBackend` \
-         and `wait_any` by one consumer, each backend in a process of its own; 4 server \
-         processes with 8 mounts each (one x264 ultrafast encode per camera on one thread, \
-         unless said). Latency is glass to read over every frame the consumer took; CPU is \
-         the reader process's; server cores are the 4 servers' CPU while that reader ran.\n\n\
-         | backend | cameras | cameras per encode | streaming | slowest camera fps | latency p50 / p95 ms | reader cores | CPU ms/frame | RSS MiB | threads | worst gap (frames) | group stop ms | server cores |\n\
-         |---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+/// The floors of the scale content, in ms per frame on one core without network: decoding
+/// every frame with conversion to BGR, and decoding only the key frames with conversion.
+pub fn floors() -> (f64, f64) {
+    let clip = rtsp_stream_testkit::content::Clip::get(&content()).expect("the clip");
+    (
+        crate::content::floor(&clip, true),
+        crate::content::floor_key_frames(&clip),
+    )
+}
+
+/// The Markdown table, with the floors, the goals and the chart.
+pub fn render(rows: &[ScaleRow], floors: (f64, f64), chart: Option<&str>) -> String {
+    let spec = content();
+    let mut out = format!(
+        "Cameras of camera-like {}×{}@{} H.264 ({} kbit/s, a key frame every second) from the \
+         testkit's scriptable camera (8 servers in the reader's process, their threads' CPU \
+         left out), over TCP, in one `StreamGroup` read through `AnyBackend` by one consumer, \
+         each run in a process of its own. `all`: every frame of every camera read and its \
+         pixels touched; `key_frames`: `DecodeMode::KeyFrames`, each camera read once a \
+         second. Latency: from the instant the camera logged sending a frame to its publish. \
+         *× floor*: CPU per frame delivered over the floor, one core decoding the same frames \
+         from a file with conversion to BGR: **{:.2} ms per frame** (all), **{:.2} ms per key \
+         frame** (key frames only).\n\n\
+         | backend | mode | cameras | streaming | slowest camera fps | latency p50 / p95 ms | reader cores | CPU ms/frame | × floor | RSS MiB | MiB per camera | threads | worst gap (frames) | group stop ms | server cores |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        spec.width, spec.height, spec.fps, spec.kbps, floors.0, floors.1
     );
     let ms = |v: Option<f64>| v.map_or_else(|| "–".into(), |v| format!("{v:.1}"));
     for r in rows {
+        let floor = if r.mode == "key_frames" {
+            floors.1
+        } else {
+            floors.0
+        };
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {:.1} | {} / {} | {:.2} | {:.2} | {:.0} | {} | {:.1} | {:.1} | {:.2} |\n",
+            "| {} | {} | {} | {} | {:.1} | {} / {} | {:.2} | {:.2} | {:.2} | {:.0} | {:.2} | {} | {:.1} | {:.1} | {:.2} |\n",
             r.backend,
+            r.mode,
             r.cameras,
-            r.per_encode,
             r.streaming,
             r.slowest_fps,
             ms(r.latency_p50_ms),
             ms(r.latency_p95_ms),
             r.reader_cores,
             r.cpu_ms_per_frame,
+            r.cpu_ms_per_frame / floor,
             r.rss_mib,
+            r.mib_per_camera,
             r.threads,
             r.worst_gap_frames,
             r.stop_ms,
             r.server_cores,
         ));
     }
+    let most = rows.iter().map(|r| r.cameras).max().unwrap_or(0);
+    let fps = f64::from(spec.fps);
+    out.push_str(&format!(
+        "\nGoals at N = {most}: in `all`, every camera ≥ 14.5 fps, p95 ≤ 50 ms, reader cores \
+         ≤ 1.3 × floor × N = {:.2} cores (the floor × N alone is {:.2} cores: the machine has \
+         2); in `key_frames`, CPU per frame ≤ 1.3 × the key-frame floor ({:.2} ms); group stop \
+         ≤ 200 ms.\n",
+        1.3 * floors.0 * fps * most as f64 / 1000.0,
+        floors.0 * fps * most as f64 / 1000.0,
+        1.3 * floors.1
+    ));
     if let Some(chart) = chart {
         out.push_str(&format!(
-            "\n![reader CPU and p95 latency against N]({chart})\n"
+            "\n![reader CPU and p95 latency against N, all frames]({chart})\n"
         ));
     }
     out

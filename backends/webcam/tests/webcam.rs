@@ -282,3 +282,43 @@ fn cameras_are_found_by_name_and_by_stable_link() {
     assert!(error.message().contains("2 connected"), "{error}");
     assert_eq!(s.state(), State::GaveUp);
 }
+
+/// Decode modes on a local camera (the fake sends 100 pictures a second): every picture
+/// stands alone, so `MaxRate(10)` leaves those over the rate undecoded (counted as units
+/// skipped, none decoded and left unconverted) and publishes at most 10 a second, and
+/// `KeyFrames` delivers every picture.
+#[test]
+fn decode_modes_on_a_local_camera() {
+    let system = FakeCameras::default();
+    system.plug(
+        0,
+        camera("A1", BLUE, vec![CameraMode::new(64, 48, 30, FourCc::Mjpeg)]),
+    );
+    let events = EventRecorder::new();
+    let s = VideoStream::<WebcamBackend>::builder_with("0", config(&system))
+        .decode_mode(rtsp_stream_core::DecodeMode::MaxRate(10.0))
+        .on_event(events.handler())
+        .start()
+        .unwrap();
+    s.wait_next(0, PATIENCE).unwrap();
+    // Published frames over a span, from the stream's own count (a busy reader may miss some).
+    let published = |s: &VideoStream<WebcamBackend>, span: Duration| {
+        let before = s.stats();
+        std::thread::sleep(span);
+        let after = s.stats();
+        (after.frames_decoded - before.frames_decoded, before, after)
+    };
+    let (n, _, stats) = published(&s, Duration::from_secs(2));
+    assert!((5..=22).contains(&n), "{n} frames in 2 s at MaxRate(10)");
+    assert!(stats.units_skipped >= 50, "{stats:?}");
+    assert_eq!(stats.frames_not_converted, 0, "{stats:?}");
+    s.set_decode_mode(rtsp_stream_core::DecodeMode::KeyFrames)
+        .unwrap();
+    let (n, before, after) = published(&s, Duration::from_secs(1));
+    assert!(
+        n >= 40,
+        "{n} frames in 1 s of key frames only, every picture one"
+    );
+    assert_eq!(before.units_skipped, after.units_skipped, "{after:?}");
+    s.stop();
+}
