@@ -344,7 +344,8 @@ impl CaptureContext {
     /// out ([`DecodeMode::MaxRate`](crate::DecodeMode::MaxRate) says no to pictures over the
     /// rate; the backend then reads the next one). A picture not to convert is counted
     /// ([`Stats::frames_not_converted`](crate::Stats::frames_not_converted)) and keeps the
-    /// stall deadline away.
+    /// stall deadline away. Call it once for every picture decoded: it counts them and their
+    /// rate, and the time since `should_decode` said yes on the same thread is decode time.
     pub fn should_convert(&self) -> bool {
         let now = self.inner.clock.now();
         let decode = &self.inner.decode;

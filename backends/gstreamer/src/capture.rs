@@ -73,22 +73,29 @@ struct KeepAlive {
     rtspsrc: gst::Element,
     every: Duration,
     last: Instant,
+    /// The previous request is still unanswered. rtspsrc 1.22 aborts the process (an
+    /// assertion in its `get_parameter`) when requests pile up on a task too busy to send
+    /// them — seen with 128 cameras on two saturated cores — so one at a time.
+    pending: Arc<AtomicBool>,
 }
 
 impl KeepAlive {
     /// Sends a `GET_PARAMETER` on the session if one is due. rtspsrc queues it for its own
     /// thread and reads the answer there; the call does not wait.
     fn tick(&mut self) -> bool {
-        if self.last.elapsed() < self.every {
+        if self.last.elapsed() < self.every || self.pending.load(Ordering::Acquire) {
             return true;
         }
         self.last = Instant::now();
+        self.pending.store(true, Ordering::Release);
+        let pending = Arc::clone(&self.pending);
+        // Answered, refused, interrupted or dropped: the next one may go.
+        let promise =
+            gst::Promise::with_change_func(move |_| pending.store(false, Ordering::Release));
         // rtspsrc refuses an empty parameter list; the body names one that every camera may
         // answer "451 Parameter Not Understood" to, which still refreshes the session.
-        self.rtspsrc.emit_by_name::<bool>(
-            "get-parameter",
-            &[&"keep-alive", &None::<&str>, &gst::Promise::new()],
-        )
+        self.rtspsrc
+            .emit_by_name::<bool>("get-parameter", &[&"keep-alive", &None::<&str>, &promise])
     }
 }
 
@@ -147,6 +154,7 @@ impl GstreamerCapture {
                 rtspsrc,
                 every,
                 last: Instant::now(),
+                pending: Arc::default(),
             });
         if self.built.pipeline.set_state(gst::State::Playing).is_err() {
             // The reason, if any, is on the bus.

@@ -93,7 +93,9 @@ pub struct GstreamerConfig {
     /// (default 1 s; `None`: never). rtspsrc sends keep-alives over TCP only while no media
     /// arrives, and does not tell the session timeout it was given, so a camera that counts
     /// only RTSP requests as liveness would expire a session that is playing; the request is
-    /// small and sent on the connection that is already open.
+    /// small and sent on the connection that is already open. One at a time: the next waits
+    /// for the previous one's answer (rtspsrc 1.22 aborts the process when they pile up on a
+    /// busy machine).
     pub keep_alive: Option<Duration>,
 }
 

@@ -222,3 +222,37 @@ fn a_camera_that_refuses_get_parameter_keeps_streaming() {
     assert_eq!(events.count("disconnected"), 0, "{:?}", events.names());
     s.stop();
 }
+
+/// A camera that never answers the keep-alive `GET_PARAMETER`: the capture sends the next one
+/// only once the previous one is answered (rtspsrc 1.22 aborts the process when they pile
+/// up), so the camera sees exactly one however often the keep-alive falls due, and the
+/// pictures keep coming.
+#[test]
+fn keep_alives_wait_for_the_previous_answer() {
+    use rtsp_stream_testkit::camera::{CameraServer, Scenario};
+    use rtsp_stream_testkit::content::ContentSpec;
+    let mut scenario = Scenario::new(ContentSpec::small());
+    scenario.unanswered = vec!["GET_PARAMETER".into()];
+    let camera = CameraServer::start(scenario).expect("the camera starts");
+    let events = EventRecorder::new();
+    let mut config = GstreamerConfig::default();
+    config.keep_alive = Some(Duration::from_millis(50));
+    let s = builder::<GstreamerBackend>(&camera.url(), &config, &events)
+        .start()
+        .expect("the stream starts");
+    let first = first_frame(&s, &events);
+    let asked = || {
+        camera
+            .log()
+            .requests
+            .iter()
+            .filter(|(_, method, _)| method == "GET_PARAMETER")
+            .count()
+    };
+    wait_until(PATIENCE, "a first keep-alive", || asked() >= 1);
+    // Thirty keep-alive intervals, in frames (15 fps): none but the first may be sent.
+    let later = s.wait_next(first.seq() + 25, PATIENCE);
+    assert!(later.is_ok(), "{later:?}; events {:?}", events.names());
+    assert_eq!(asked(), 1, "{:?}", camera.log().requests);
+    s.stop();
+}

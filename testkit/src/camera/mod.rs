@@ -164,6 +164,9 @@ pub struct Scenario {
     pub redirect: Option<(u16, String)>,
     /// A method answered with a status of the scenario's choosing.
     pub answers: Vec<(String, u16)>,
+    /// Methods taken and never answered (logged with status 0), as a camera whose firmware
+    /// hangs on them.
+    pub unanswered: Vec<String>,
     /// `sprop-parameter-sets` in the SDP (false: parameter sets only in-band).
     pub sprop: bool,
     /// Content base and control URLs.
@@ -203,6 +206,7 @@ impl Scenario {
             linger: Duration::from_secs(60),
             redirect: None,
             answers: Vec::new(),
+            unanswered: Vec::new(),
             sprop: true,
             control: ControlStyle::default(),
             tracks_before_video: false,

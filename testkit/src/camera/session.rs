@@ -137,6 +137,16 @@ impl Connection {
     /// Answers one request; false when the connection should close.
     fn handle(&mut self, request: &Request) -> bool {
         let scenario = &self.shared.scenario;
+        if scenario
+            .unanswered
+            .iter()
+            .any(|m| m.eq_ignore_ascii_case(&request.method))
+        {
+            let method = request.method.clone();
+            self.shared
+                .log(|l| l.requests.push((self.client, method, 0)));
+            return true;
+        }
         if let Some((_, status)) = scenario
             .answers
             .iter()
