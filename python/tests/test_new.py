@@ -153,13 +153,19 @@ def test_stop_from_a_callback():
 
 def test_ctrl_c_interrupts_a_long_wait():
     stalled = MockScript().open_ok(64, 48, 25.0).frames(1).stall()
+    # Python leaves SIGINT ignored when it started ignored (a job started in the background
+    # by a non-interactive shell, as CI runners may): Ctrl-C's handler, for this test only.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     with mock_stream(stalled, stall_timeout=30).start() as stream:
         first = stream.wait_next(0, timeout=10)
         timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
         timer.start()
         started = time.monotonic()
-        with pytest.raises(KeyboardInterrupt):
-            stream.wait_next(first.seq, timeout=10)
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                stream.wait_next(first.seq, timeout=10)
+        finally:
+            signal.signal(signal.SIGINT, previous)
         assert time.monotonic() - started < 0.3 + 0.5
 
 
