@@ -63,17 +63,6 @@ type Value = Gauge<f64, AtomicU64>;
 type Total = Counter<u64>;
 type Seconds = Counter<f64, AtomicU64>;
 
-const STATES: [State; 8] = [
-    State::Stopped,
-    State::Connecting,
-    State::Streaming,
-    State::Stalled,
-    State::Disconnected,
-    State::BackingOff,
-    State::GaveUp,
-    State::Finished,
-];
-
 fn render<'a>(cameras: impl Iterator<Item = (String, &'a Stats)>) -> String {
     let mut registry = Registry::with_prefix("rtsp_stream");
     let mut gauge = |name: &str, help: &str| {
@@ -158,7 +147,7 @@ fn render<'a>(cameras: impl Iterator<Item = (String, &'a Stats)>) -> String {
         convert_time
             .get_or_create(&camera)
             .inc_by(s.convert_time.as_secs_f64());
-        for each in STATES {
+        for each in State::ALL {
             let labels = CameraState {
                 camera: camera.camera.clone(),
                 state: each.name(),

@@ -32,18 +32,20 @@ impl State {
     }
 
     pub(crate) fn from_u8(v: u8) -> State {
-        const ALL: [State; 8] = [
-            State::Stopped,
-            State::Connecting,
-            State::Streaming,
-            State::Stalled,
-            State::Disconnected,
-            State::BackingOff,
-            State::GaveUp,
-            State::Finished,
-        ];
-        ALL[v as usize]
+        Self::ALL[v as usize]
     }
+
+    /// Every state, in the order of the enum.
+    pub(crate) const ALL: [State; 8] = [
+        State::Stopped,
+        State::Connecting,
+        State::Streaming,
+        State::Stalled,
+        State::Disconnected,
+        State::BackingOff,
+        State::GaveUp,
+        State::Finished,
+    ];
 
     /// Lower-case name (`"streaming"`, `"backing_off"` …).
     pub fn name(self) -> &'static str {

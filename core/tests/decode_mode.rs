@@ -4,11 +4,11 @@
 mod common;
 
 use common::{EventLog, PATIENCE};
+use rtsp_stream_core::mock::frames_for;
 use rtsp_stream_core::{
     DecodeMode, ErrorKind, Event, Frame, MockBackend, MockConfig, MockScript, Notice, StreamGroup,
     VideoStream,
 };
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A unit every 10 ms, a key frame every `gop` units.
@@ -31,20 +31,6 @@ fn stream(
 fn unit(frame: &Frame) -> u64 {
     let data = frame.data();
     u64::from_le_bytes(data[data.len() - 8..].try_into().unwrap())
-}
-
-/// Frames read for `span` (every one, by sequence number).
-fn frames_for(stream: &VideoStream<MockBackend>, after: u64, span: Duration) -> Vec<Arc<Frame>> {
-    let end = Instant::now() + span;
-    let mut seq = after;
-    let mut frames = Vec::new();
-    while let Some(left) = end.checked_duration_since(Instant::now()) {
-        if let Ok(frame) = stream.wait_next(seq, left) {
-            seq = frame.seq();
-            frames.push(frame);
-        }
-    }
-    frames
 }
 
 /// Under KeyFrames only key frames are published, the rest counted as skipped; back to All,

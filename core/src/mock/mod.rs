@@ -54,5 +54,5 @@
 mod recorder;
 mod script;
 
-pub use recorder::{EventRecorder, wait_until};
+pub use recorder::{EventRecorder, frames_for, wait_until};
 pub use script::{MockBackend, MockCall, MockCapture, MockConfig, MockScript, MockStep};

@@ -183,6 +183,25 @@ impl EventRecorder {
     }
 }
 
+/// Every frame `stream` publishes in the next `span` after sequence number `after`, each read
+/// as it comes (a reader that falls behind misses some, as any reader would).
+pub fn frames_for<B: crate::CaptureBackend>(
+    stream: &crate::VideoStream<B>,
+    after: u64,
+    span: Duration,
+) -> Vec<std::sync::Arc<crate::Frame>> {
+    let end = Instant::now() + span;
+    let mut seq = after;
+    let mut frames = Vec::new();
+    while let Some(left) = end.checked_duration_since(Instant::now()) {
+        if let Ok(frame) = stream.wait_next(seq, left) {
+            seq = frame.seq();
+            frames.push(frame);
+        }
+    }
+    frames
+}
+
 /// Polls `cond` until it holds, panicking with `what` if `timeout` (real time) passes first:
 /// for conditions that have no event to wait on (a state, a counter). Polls every 0.1–10 ms.
 pub fn wait_until(timeout: Duration, what: &str, mut cond: impl FnMut() -> bool) {

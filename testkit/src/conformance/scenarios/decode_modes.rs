@@ -12,10 +12,10 @@ use super::world::interleaved;
 use crate::camera::{CameraServer, Scenario};
 use crate::conformance::helpers::EventRecorder;
 use crate::content::{ContentCodec, ContentSpec};
+use rtsp_stream_core::mock::frames_for;
 use rtsp_stream_core::{
-    CaptureBackend, DecodeMode, ErrorKind, Event, Frame, Notice, Transport, VideoStream,
+    CaptureBackend, DecodeMode, ErrorKind, Event, Notice, Transport, VideoStream,
 };
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn camera(codec: ContentCodec) -> CameraServer {
@@ -34,24 +34,6 @@ fn start<B: CaptureBackend>(
         .decode_mode(mode)
         .start()
         .expect("the stream starts")
-}
-
-/// Every frame published for `span` after `after`.
-fn frames_for<B: CaptureBackend>(
-    stream: &VideoStream<B>,
-    after: u64,
-    span: Duration,
-) -> Vec<Arc<Frame>> {
-    let end = Instant::now() + span;
-    let mut seq = after;
-    let mut frames = Vec::new();
-    while let Some(left) = end.checked_duration_since(Instant::now()) {
-        if let Ok(frame) = stream.wait_next(seq, left) {
-            seq = frame.seq();
-            frames.push(frame);
-        }
-    }
-    frames
 }
 
 /// A mode the backend does not declare is refused by the builder and the setter, which
