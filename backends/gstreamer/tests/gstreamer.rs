@@ -196,6 +196,8 @@ fn gstreamer_debug_output_is_scrubbed() {
 /// answers) is only a refused request: the session and its frames go on.
 #[test]
 fn a_camera_that_refuses_get_parameter_keeps_streaming() {
+    // Apart from the tests that count the process's threads.
+    let _serial = rtsp_stream_testkit::conformance::serial();
     use rtsp_stream_testkit::camera::{CameraServer, Scenario};
     use rtsp_stream_testkit::content::ContentSpec;
     let mut scenario = Scenario::new(ContentSpec::small());
@@ -229,6 +231,8 @@ fn a_camera_that_refuses_get_parameter_keeps_streaming() {
 /// pictures keep coming.
 #[test]
 fn keep_alives_wait_for_the_previous_answer() {
+    // Apart from the tests that count the process's threads.
+    let _serial = rtsp_stream_testkit::conformance::serial();
     use rtsp_stream_testkit::camera::{CameraServer, Scenario};
     use rtsp_stream_testkit::content::ContentSpec;
     let mut scenario = Scenario::new(ContentSpec::small());
