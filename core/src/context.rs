@@ -309,11 +309,13 @@ impl CaptureContext {
 
     /// Before an access unit goes to the decoder: whether to decode it, under the stream's
     /// [`DecodeMode`](crate::DecodeMode). `random_access`: a key frame (decoding can start
-    /// with it); `droppable`: no later picture depends on it (an H.264 unit whose slices all
-    /// have `nal_ref_idc` 0; `false` when unknown). A unit not to decode is counted
+    /// with it); `droppable`: whether no later picture depends on it (an H.264 unit whose
+    /// slices all have `nal_ref_idc` 0; `false` when unknown), called only under `MaxRate`
+    /// for a unit over the rate, so that no other mode pays for reading units. A unit not to
+    /// decode is counted
     /// ([`Stats::units_skipped`](crate::Stats::units_skipped)) and keeps the stall deadline
     /// away as a frame would: the camera is alive.
-    pub fn should_decode(&self, random_access: bool, droppable: bool) -> bool {
+    pub fn should_decode(&self, random_access: bool, droppable: impl FnOnce() -> bool) -> bool {
         let now = self.inner.clock.now();
         let setting = self.inner.decode.mode.get();
         let decision = self

@@ -152,12 +152,13 @@ impl Gate {
     }
 
     /// Whether to decode a unit under the stream's setting (mode, revision, when asked) at
-    /// `now`.
+    /// `now`. `droppable` is asked only under `MaxRate`, of a unit that would not be
+    /// published: reading a unit costs a pass over its bytes.
     pub(crate) fn unit(
         &mut self,
         (mode, revision, asked): (DecodeMode, u64, Option<Instant>),
         random_access: bool,
-        droppable: bool,
+        droppable: impl FnOnce() -> bool,
         now: Instant,
     ) -> UnitDecision {
         if revision != self.revision {
@@ -169,12 +170,14 @@ impl Gate {
             DecodeMode::KeyFrames => random_access,
             _ if self.broken => random_access,
             DecodeMode::All => true,
-            DecodeMode::MaxRate(rate) => !droppable || self.is_due(rate, now),
+            DecodeMode::MaxRate(rate) => self.is_due(rate, now) || !droppable(),
         };
         if random_access && decode {
             self.broken = false;
         }
-        if !decode && !droppable {
+        // What MaxRate leaves out is droppable; what KeyFrames leaves out, later pictures
+        // may need.
+        if !decode && mode == DecodeMode::KeyFrames {
             self.broken = true;
         }
         // KeyFrames applies at once; the others with the first unit they decode.
@@ -251,6 +254,12 @@ mod tests {
         );
     }
 
+    /// Whether a unit is droppable is never asked outside MaxRate (it costs a pass over the
+    /// unit's bytes).
+    fn not_asked() -> bool {
+        panic!("a unit's droppability asked outside MaxRate")
+    }
+
     /// A 15 fps stream with a key frame every 15 units: under KeyFrames only the key frames
     /// decode; back to All, nothing decodes until the next key frame, which applies the
     /// switch, and everything after it decodes.
@@ -262,7 +271,7 @@ mod tests {
         let key_frames = setting(DecodeMode::KeyFrames, 1, t0);
         let mut decoded = Vec::new();
         for n in 0..45u32 {
-            let d = gate.unit(key_frames, n % 15 == 0, false, t0 + frame * n);
+            let d = gate.unit(key_frames, n % 15 == 0, not_asked, t0 + frame * n);
             if n == 0 {
                 assert_eq!(d.applied, Some(Duration::ZERO));
             } else {
@@ -278,7 +287,7 @@ mod tests {
         let mut applied = None;
         decoded.clear();
         for n in 51..80u32 {
-            let d = gate.unit(all, n % 15 == 0, false, t0 + frame * n);
+            let d = gate.unit(all, n % 15 == 0, not_asked, t0 + frame * n);
             if d.decode {
                 decoded.push(n);
             }
@@ -301,7 +310,7 @@ mod tests {
             let now = t0 + frame * n;
             // I B B P B B P …: the B-frames droppable.
             let (key, droppable) = (n % 15 == 0, n % 3 != 0);
-            let d = gate.unit(rate, key, droppable, now);
+            let d = gate.unit(rate, key, || droppable, now);
             if !droppable {
                 assert!(d.decode, "unit {n}: a reference unit is always decoded");
             }

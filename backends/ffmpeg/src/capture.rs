@@ -204,9 +204,9 @@ impl FfmpegCapture {
                 self.after_damage = true;
                 continue;
             }
-            let droppable =
-                self.h264_annex_b && h264_unit_is_droppable(self.packet.data().unwrap_or_default());
-            if !ctx.should_decode(self.packet.is_key(), droppable) {
+            let (annex_b, packet) = (self.h264_annex_b, &self.packet);
+            let droppable = || annex_b && h264_unit_is_droppable(packet.data().unwrap_or_default());
+            if !ctx.should_decode(packet.is_key(), droppable) {
                 continue;
             }
             let sent = self.decoder.send_packet(&self.packet);

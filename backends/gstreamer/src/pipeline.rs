@@ -123,8 +123,9 @@ fn gate_decoder_input(sink: &gst::Pad, ctx: CaptureContext) {
                 return true;
             };
             let key = !buffer.flags().contains(gst::BufferFlags::DELTA_UNIT);
-            let droppable =
-                buffer.flags().contains(gst::BufferFlags::DROPPABLE) || h264_droppable(pad, buffer);
+            let droppable = || {
+                buffer.flags().contains(gst::BufferFlags::DROPPABLE) || h264_droppable(pad, buffer)
+            };
             ctx.should_decode(key, droppable)
         });
         if decode {

@@ -210,8 +210,8 @@ impl RetinaCapture {
             }
             self.waiting_for_key = false;
             self.after_damage = false;
-            let droppable = self.codec == VideoCodec::H264 && h264_unit_is_droppable(unit.data());
-            if !ctx.should_decode(key, droppable) {
+            let h264 = self.codec == VideoCodec::H264;
+            if !ctx.should_decode(key, || h264 && h264_unit_is_droppable(unit.data())) {
                 continue;
             }
             if let Ok(pts) = Duration::try_from_secs_f64(unit.timestamp().elapsed_secs()) {

@@ -24,7 +24,7 @@ impl Capture for WebcamCapture {
             ctx.checkpoint("decoding a frame")?;
             // Every picture of a local camera stands alone (MJPEG, YUYV, NV12): each is a key
             // frame, and one over the decode mode's rate is neither decoded nor converted.
-            if !(ctx.should_decode(true, true) && ctx.should_convert()) {
+            if !(ctx.should_decode(true, || true) && ctx.should_convert()) {
                 continue;
             }
             match decode(&frame.data, frame.mode, sink, &mut self.scratch) {

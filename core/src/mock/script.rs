@@ -465,7 +465,7 @@ impl Capture for MockCapture {
                     let at = (self.units - 1) % self.key_frame_interval;
                     let key = at == 0;
                     let droppable = self.b_frames && !at.is_multiple_of(3);
-                    if !ctx.should_decode(key, droppable) || !ctx.should_convert() {
+                    if !ctx.should_decode(key, || droppable) || !ctx.should_convert() {
                         continue;
                     }
                     self.fill(sink)?;
