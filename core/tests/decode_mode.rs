@@ -132,11 +132,12 @@ fn max_rate_skips_non_reference_units_and_publishes_at_most_the_rate() {
     let stats = stream.stats();
     assert!(stats.units_skipped > 0, "no B-frame skipped: {stats:?}");
     assert_eq!(stats.frames_decoded, stats.last_seq);
-    // Every picture decoded was published or left unconverted, and the rates say so.
+    // Every picture decoded was published or left unconverted — but for the one the capture
+    // thread may hold between the two counts as the snapshot is taken — and the rates say so.
     assert!(stats.frames_not_converted > 0, "{stats:?}");
-    assert_eq!(
-        stats.pictures_decoded,
-        stats.frames_decoded + stats.frames_not_converted,
+    let accounted = stats.frames_decoded + stats.frames_not_converted;
+    assert!(
+        (accounted..=accounted + 1).contains(&stats.pictures_decoded),
         "{stats:?}"
     );
     assert!(stats.decoded_fps > stats.measured_fps, "{stats:?}");
